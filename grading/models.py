@@ -122,6 +122,14 @@ class Label(models.Model):
     met = models.BooleanField(_("met"))
     note = models.TextField(_("note"), blank=True)
     seconds_spent = models.PositiveIntegerField(_("seconds spent"), default=0)
+    # Flags on the row itself (not a join at read time) so the consensus rule and the agreement
+    # statistics, which read millions of labels, filter them with a plain column test. Set only
+    # by services: `calibration` by label_set (the label was made on a calibration screen: it is
+    # scored against the calibration gold label, never counted towards consensus or agreement);
+    # `excluded` by grader_exclude / assignment_submit (a manager took the grader's labels out
+    # of consensus; reversible).
+    calibration = models.BooleanField(_("calibration label"), default=False)
+    excluded = models.BooleanField(_("excluded from consensus"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -129,7 +137,11 @@ class Label(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["rater", "response", "criterion"], name="label_unique_per_rater"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(calibration=False) | models.Q(assignment__isnull=False),
+                name="label_calibration_has_assignment",
+            ),
         ]
         indexes = [models.Index(fields=["response", "criterion"], name="label_response_criterion")]
         ordering = ["response", "criterion", "rater"]
@@ -195,6 +207,11 @@ class Campaign(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(4)],
     )
     show_reference_answer = models.BooleanField(_("show the reference answer"), default=False)
+    # Share of the campaign's screens that are calibration screens (0..0.5).
+    calibration_rate = models.FloatField(
+        _("calibration rate"), default=0, validators=[MinValueValidator(0), MaxValueValidator(0.5)]
+    )
+    show_feedback = models.BooleanField(_("feedback to graders"), default=False)
     due = models.DateField(_("due date"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.OPEN)
     created_by = models.ForeignKey(
@@ -214,6 +231,10 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(graders_per_item__gte=1), name="campaign_graders_per_item_min"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(calibration_rate__gte=0, calibration_rate__lte=0.5),
+                name="campaign_calibration_rate_0_to_half",
             ),
         ]
         ordering = ["-created_at", "-pk"]
@@ -243,6 +264,9 @@ class CampaignItem(models.Model):
     )
     position = models.PositiveIntegerField(_("position"))
     slots_open = models.PositiveSmallIntegerField(_("graders still needed"))
+    # A calibration screen: its responses are calibration items (grading.services.calibration).
+    # Graders never learn this: it leaves the server in nothing they receive.
+    calibration = models.BooleanField(_("calibration screen"), default=False)
     responses = models.ManyToManyField(
         Response,
         through="CampaignItemResponse",
@@ -331,6 +355,135 @@ class Assignment(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
+
+
+# --- Grader quality control (grading.services.calibration holds the rules) ---
+
+
+class CalibrationItem(models.Model):
+    """A response with a known answer: its gold label for every criterion of its rubric, copied
+    when a manager marked it (from the consensus, or given for a whole graded response), so the
+    answer key stays fixed whatever later happens to the real item's consensus.
+
+    Graders get it on calibration screens mixed into campaigns; their labels there are scored
+    against this key and kept out of consensus and agreement (`Label.calibration`).
+    """
+
+    benchmark = models.ForeignKey(
+        Benchmark,
+        on_delete=models.CASCADE,
+        related_name="calibration_items",
+        verbose_name=_("benchmark"),
+    )
+    response = models.OneToOneField(
+        Response,
+        on_delete=models.CASCADE,
+        related_name="calibration_item",
+        verbose_name=_("model response"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    created_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("calibration item")
+        verbose_name_plural = _("calibration items")
+
+    def __str__(self) -> str:
+        return f"{self.benchmark_id} · {self.response_id}"
+
+
+class CalibrationGold(models.Model):
+    """The answer key of a calibration item for one criterion, with the rationale shown to
+    graders as feedback (the adjudicator's, when the consensus was adjudicated)."""
+
+    item = models.ForeignKey(
+        CalibrationItem, on_delete=models.CASCADE, related_name="gold", verbose_name=_("item")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.CASCADE, related_name="+", verbose_name=_("criterion")
+    )
+    met = models.BooleanField(_("met"))
+    rationale = models.TextField(_("rationale"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "criterion"], name="calibration_gold_unique")
+        ]
+        ordering = ["item", "criterion"]
+        verbose_name = _("calibration gold label")
+        verbose_name_plural = _("calibration gold labels")
+
+    def __str__(self) -> str:
+        return f"{self.item_id} · {self.criterion_id} · {self.met}"
+
+
+class GraderState(models.Model):
+    """What a manager decided about one grader of one benchmark: paused (no new screens),
+    calibration screens still due (their next screens), labels excluded from consensus."""
+
+    benchmark = models.ForeignKey(
+        Benchmark,
+        on_delete=models.CASCADE,
+        related_name="grader_states",
+        verbose_name=_("benchmark"),
+    )
+    grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="grader_states",
+        verbose_name=_("grader"),
+    )
+    paused = models.BooleanField(_("paused"), default=False)
+    calibration_due = models.PositiveSmallIntegerField(_("calibration screens due"), default=0)
+    excluded = models.BooleanField(_("excluded from consensus"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["benchmark", "grader"], name="grader_state_unique")
+        ]
+        ordering = ["benchmark", "grader"]
+        verbose_name = _("grader state")
+        verbose_name_plural = _("grader states")
+
+    def __str__(self) -> str:
+        return f"{self.benchmark_id} · {self.grader_id}"
+
+
+class GraderQualitySettings(models.Model):
+    """A benchmark's threshold: graders whose calibration accuracy (or, without calibration
+    labels, agreement with consensus) is under it are flagged on the graders page."""
+
+    benchmark = models.OneToOneField(
+        Benchmark,
+        on_delete=models.CASCADE,
+        related_name="grader_quality_settings",
+        verbose_name=_("benchmark"),
+    )
+    threshold = models.FloatField(
+        _("threshold"), default=0.8, validators=[MinValueValidator(0), MaxValueValidator(1)]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(threshold__gte=0, threshold__lte=1),
+                name="grader_quality_threshold_0_to_1",
+            )
+        ]
+        verbose_name = _("grader quality settings")
+        verbose_name_plural = _("grader quality settings")
+
+    def __str__(self) -> str:
+        return str(self.benchmark_id)
 
 
 # --- Consensus and adjudication (grading.services.consensus and .adjudication hold the rules) ---
