@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "curation",
     "grading",
+    "runner",
 ]
 
 MIDDLEWARE = [
