@@ -300,11 +300,25 @@ class Criterion(models.Model):
         return f"{self.key}: {self.text[:60]}"
 
 
+class AuditTrailIsAppendOnly(Exception):
+    """Raised on any attempt to change or remove a recorded audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
+
+
 class AuditEvent(models.Model):
-    """Who did what, when. Written by services only, never changed afterwards."""
+    """Who did what, when. Written by services only, never changed afterwards: saving an existing
+    event, deleting one and bulk updates or deletes raise AuditTrailIsAppendOnly, and a benchmark
+    or person with recorded events cannot be deleted (PROTECT)."""
 
     benchmark = models.ForeignKey(
-        Benchmark, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+        Benchmark, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -320,14 +334,28 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("details"), default=dict, blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The manager's audit page: a benchmark's events, newest first.
+            models.Index(fields=["benchmark", "-created_at", "-id"], name="audit_benchmark_recent"),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditTrailIsAppendOnly("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailIsAppendOnly("Audit events cannot be deleted.")
 
 
 # --- QC review (curation.services.review holds the rules) ---
