@@ -506,3 +506,61 @@ class ReviewComment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.criterion_key}: {self.text[:60]}"
+
+
+class Job(models.Model):
+    """A long piece of work run by the background worker (django-tasks): an import confirmed in
+    the browser, or the statistics of a benchmark. The worker stores its progress, a heartbeat
+    and the outcome here; the job page polls them.
+
+    It lives in curation, not in grading, because curation's own case import runs as a job and
+    curation may not import grading, while grading's imports and statistics can use it as it is:
+    what a job does is named by `kind` and found in the runner registry (`curation.jobs`).
+    A release keeps its build state on its own row (it has files and a manifest besides) under
+    the same heartbeat rule (`curation.jobs.heartbeat_stopped`).
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT_CASES = "import_cases", _("Case import")
+        IMPORT_RESPONSES = "import_responses", _("Response import")
+        IMPORT_LABELS = "import_labels", _("Label import")
+        STATISTICS = "statistics", _("Statistics")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for the worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    benchmark = models.ForeignKey(
+        Benchmark, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("benchmark")
+    )
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.QUEUED)
+    # What the runner needs (the stored upload, the options); never shown as such.
+    input = models.JSONField(_("input"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
+    progress_done = models.PositiveIntegerField(_("steps done"), default=0)
+    progress_total = models.PositiveIntegerField(_("steps"), default=0)
+    # A key of curation.jobs.STEPS, translated when shown.
+    step = models.CharField(_("step"), max_length=40, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True, encoder=UnicodeJSONEncoder)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["benchmark", "kind", "-created_at"], name="job_recent")]
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
