@@ -688,6 +688,9 @@ class Release(models.Model):
     progress_total = models.PositiveIntegerField(_("steps"), default=0)
     message = models.CharField(_("message"), max_length=300, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Written by the build as it goes; a build whose heartbeat is older than the limit has lost
+    # its worker (curation.jobs.heartbeat_stopped).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     manifest = models.JSONField(_("manifest"), default=dict, blank=True)
     changelog = models.JSONField(_("changelog"), default=dict, blank=True)
     created_by = models.ForeignKey(
