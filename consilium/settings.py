@@ -90,6 +90,8 @@ TEMPLATES = [
     }
 ]
 
+FORM_RENDERER = "consilium.forms.FormRenderer"
+
 # --- Database: an embedded SQLite file unless DATABASE_URL names another database ---
 _SQLITE_OPTIONS = {
     # A web server and a task worker write at once: WAL lets readers go on while one writes,
@@ -166,6 +168,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Background tasks (django-tasks): a database queue, run by `manage.py db_worker` ---
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A background job or release build silent for longer than this has lost its worker
+# (curation.jobs): it is shown as failed and can be run again.
+JOB_HEARTBEAT_LIMIT = env_int("JOB_HEARTBEAT_LIMIT", 300)
 
 # --- API ---
 REST_FRAMEWORK = {
