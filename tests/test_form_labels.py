@@ -1,0 +1,34 @@
+"""Form labels sit above their fields and carry no ":" in either language."""
+
+import pytest
+from django import forms
+from django.urls import reverse
+from django.utils import translation
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label="Note")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_label_tag_has_no_suffix(language):
+    with translation.override(language):
+        label = NoteForm().as_div()
+
+    assert '<label for="id_note">Note</label>' in label
+
+
+def test_a_suffix_asked_for_explicitly_is_kept():
+    assert NoteForm()["note"].label_tag(label_suffix=" ·") == '<label for="id_note">Note ·</label>'
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_review_queue_filter_labels_have_no_colon(client, reviewer, benchmark, language):
+    client.force_login(reviewer)
+    client.cookies.load({"django_language": language})
+
+    html = client.get(reverse("curation:review_queue", args=[benchmark.slug])).content.decode()
+
+    assert '<label for="id_author">' in html
+    assert ":</label>" not in html
+    assert "：</label>" not in html
