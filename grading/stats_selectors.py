@@ -122,9 +122,10 @@ def _benchmark_labels(benchmark: Benchmark) -> QuerySet:
 
 def counted_human(prefix: str = "") -> Q:
     """The condition "this human label counts": imported (no assignment), or its assignment is
-    submitted."""
-    return Q(**{f"{prefix}assignment__isnull": True}) | Q(
-        **{f"{prefix}assignment__submitted_at__isnull": False}
+    submitted; never a label made on a calibration screen (grading.services.calibration)."""
+    return Q(**{f"{prefix}calibration": False}) & (
+        Q(**{f"{prefix}assignment__isnull": True})
+        | Q(**{f"{prefix}assignment__submitted_at__isnull": False})
     )
 
 

@@ -31,10 +31,12 @@ from grading.models import (
     Campaign,
     CampaignItem,
     CampaignItemResponse,
+    GraderState,
     Label,
     Rater,
 )
 from grading.services import GradingError
+from grading.services.calibration import calibration_screen_new, calibration_take_due
 from grading.services.consensus import consensus_refresh
 
 MAX_SECONDS_PER_STEP = 600  # a client's "seconds since the last action" is clamped to this
@@ -116,12 +118,24 @@ def assignment_next(
         found = unfinished.first()
         if found is not None:
             return found
+        state = GraderState.objects.filter(benchmark=benchmark, grader=grader).first()
+        if state is not None and state.paused:
+            return None  # a manager paused them: no new screens
         campaigns = grader_campaigns(grader=grader, benchmark=benchmark)
         if campaign is not None:
             campaigns = campaigns.filter(pk=campaign.pk)
         condition = available_items(grader=grader)
+        calibration_due = state is not None and state.calibration_due > 0
         for candidate_campaign in campaigns:
-            item = _claim_item(candidate_campaign, condition)
+            item = None
+            if calibration_due:  # a calibration set was sent: calibration screens first
+                item = _claim_item(candidate_campaign, condition & Q(calibration=True))
+                item = item or calibration_screen_new(
+                    campaign=candidate_campaign, grader=grader, condition=condition
+                )
+                if item is not None:
+                    calibration_take_due(benchmark=benchmark, grader=grader)
+            item = item or _claim_item(candidate_campaign, condition)
             if item is not None:
                 return _assign(item, grader, benchmark)
     return None
@@ -214,6 +228,14 @@ def assignment_submit(*, assignment: Assignment, by, seconds=0) -> Assignment:
         locked.submitted_at = timezone.now()
         locked.seconds_spent += clamp_seconds(seconds)
         locked.save(update_fields=["submitted_at", "seconds_spent"])
+        # The same UPDATE for every item, so a calibration screen's submission looks (and takes)
+        # the same: its labels are scored, never counted (see grading.services.calibration).
+        locked.labels.update(
+            calibration=locked.item.calibration,
+            excluded=GraderState.objects.filter(
+                benchmark_id=locked.item.campaign.benchmark_id, grader=by, excluded=True
+            ).exists(),
+        )
         audit_record(
             actor=by,
             action="assignment.submit",

@@ -44,8 +44,9 @@ class Outcome:
 
 
 def counted_labels() -> Q:
-    """The labels the rule counts: human, and submitted (imported or in a submitted assignment)."""
-    return Q(rater__kind=Rater.Kind.HUMAN) & (
+    """The labels the rule counts: human, submitted (imported or in a submitted assignment), not
+    made on a calibration screen, not of an excluded grader (grading.services.calibration)."""
+    return Q(rater__kind=Rater.Kind.HUMAN, calibration=False, excluded=False) & (
         Q(assignment__isnull=True) | Q(assignment__submitted_at__isnull=False)
     )
 
