@@ -486,6 +486,114 @@ class GraderQualitySettings(models.Model):
         return str(self.benchmark_id)
 
 
+# --- Grade QC: senior reviewers check a sample of submitted grades (grading.grade_qc) ---
+
+
+class GradeQcSettings(models.Model):
+    """The share of each grader's submitted grades a benchmark samples for QC, and the seed that
+    makes the random sample reproducible."""
+
+    benchmark = models.OneToOneField(
+        Benchmark,
+        on_delete=models.CASCADE,
+        related_name="grade_qc_settings",
+        verbose_name=_("benchmark"),
+    )
+    share = models.FloatField(
+        _("share of grades checked"),
+        default=0.05,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+    )
+    seed = models.PositiveIntegerField(_("sampling seed"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(share__gte=0, share__lte=1), name="grade_qc_share_0_to_1"
+            )
+        ]
+        verbose_name = _("grade QC settings")
+        verbose_name_plural = _("grade QC settings")
+
+    def __str__(self) -> str:
+        return str(self.benchmark_id)
+
+
+class GradeCheck(models.Model):
+    """One sampled grade (a grader's submitted label) in the QC queue, then its outcome.
+
+    Open while `verdict` is empty. A correction never overwrites the grader's label: it is a QC
+    outcome (the reviewer's value and reason) that feeds the grader figures. `grader_met` is the
+    grader's mark the reviewer judged, kept should the label change later.
+    """
+
+    class Verdict(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CORRECTED = "corrected", _("Corrected")
+
+    benchmark = models.ForeignKey(
+        Benchmark,
+        on_delete=models.CASCADE,
+        related_name="grade_checks",
+        verbose_name=_("benchmark"),
+    )
+    label = models.OneToOneField(
+        Label, on_delete=models.CASCADE, related_name="qc_check", verbose_name=_("label")
+    )
+    grader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("grader"),
+    )
+    sampled_at = models.DateTimeField(_("sampled at"))
+    verdict = models.CharField(_("verdict"), max_length=10, choices=Verdict, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
+    )
+    grader_met = models.BooleanField(_("grader's mark"), null=True, blank=True)
+    corrected_met = models.BooleanField(_("corrected mark"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(verdict="")
+                | (
+                    models.Q(reviewer__isnull=False, checked_at__isnull=False)
+                    & models.Q(grader_met__isnull=False)
+                ),
+                name="grade_check_verdict_has_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(verdict="corrected")
+                | (models.Q(corrected_met__isnull=False) & ~models.Q(reason="")),
+                name="grade_check_correction_has_value_and_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["benchmark", "sampled_at"],
+                condition=models.Q(verdict=""),
+                name="grade_check_open",
+            ),
+            models.Index(fields=["benchmark", "grader"], name="grade_check_grader"),
+        ]
+        ordering = ["sampled_at", "pk"]
+        verbose_name = _("grade check")
+        verbose_name_plural = _("grade checks")
+
+    def __str__(self) -> str:
+        return f"{self.label_id} · {self.verdict or '-'}"
+
+
 # --- Consensus and adjudication (grading.services.consensus and .adjudication hold the rules) ---
 
 
