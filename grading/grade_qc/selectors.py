@@ -1,0 +1,55 @@
+"""Reads of grade QC shared by the pages, the API and the grader figures; each runs a fixed
+number of queries."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from curation.models import Benchmark
+from grading.models import GradeCheck
+
+
+@dataclass(frozen=True)
+class QcOutcome:
+    """One grader's QC figures: grades sampled, checked, confirmed and corrected."""
+
+    grader_id: int
+    sampled: int
+    checked: int
+    confirmed: int
+    corrected: int
+
+    @property
+    def corrected_share(self) -> float | None:
+        """Corrected / checked, 0..1; None when nothing was checked."""
+        return self.corrected / self.checked if self.checked else None
+
+
+def qc_outcomes_by_grader(*, benchmark: Benchmark) -> dict[int, QcOutcome]:
+    """{grader user id: QcOutcome} for every grader with a sampled grade. One query."""
+    rows = (
+        GradeCheck.objects.filter(benchmark=benchmark)
+        .values("grader_id")
+        .annotate(
+            sampled=Count("pk"),
+            checked=Count("pk", filter=~Q(verdict="")),
+            confirmed=Count("pk", filter=Q(verdict=GradeCheck.Verdict.CONFIRMED)),
+            corrected=Count("pk", filter=Q(verdict=GradeCheck.Verdict.CORRECTED)),
+        )
+        .order_by()
+    )
+    return {row["grader_id"]: QcOutcome(**row) for row in rows}
+
+
+def grade_qc_queue(*, benchmark: Benchmark, user) -> QuerySet:
+    """Open checks, the oldest sample first, never of the user's own grades."""
+    return (
+        GradeCheck.objects.filter(benchmark=benchmark, verdict="")
+        .exclude(grader=user)
+        .select_related("label__criterion", "label__response__case_version__case")
+        .order_by("sampled_at", "pk")
+    )
+
+
+def grade_qc_open_count(*, benchmark: Benchmark, user) -> int:
+    return GradeCheck.objects.filter(benchmark=benchmark, verdict="").exclude(grader=user).count()
