@@ -33,6 +33,7 @@ from curation.exporting import (
 from curation.importing import clinconsensus
 from curation.models import Facet
 from curation.resources import CaseSheetResource
+from grading.judge_prompt import judge_input
 from grading.models import Consensus, Release, Response
 from grading.statistics import CONSENSUS, benchmark_stats
 
@@ -87,12 +88,6 @@ def normalized_xlsx(data: bytes) -> bytes:
             entry.compress_type = zipfile.ZIP_DEFLATED
             dst.writestr(entry, content)
     return out.getvalue()
-
-
-def _user_message(messages: list[dict]) -> str:
-    if len(messages) == 1:
-        return messages[0]["content"]
-    return "\n\n".join(f"{m['role']}: {m['content']}" for m in messages)
 
 
 def _chunks(release: Release) -> Iterator[list[tuple]]:
@@ -266,9 +261,11 @@ def build_files(release: Release, directory: Path, progress: Progress) -> dict:
                             dumps(
                                 {
                                     **row,
-                                    "user_message": _user_message(version.messages),
-                                    "response": text,
-                                    "rubric_item": criterion.text,
+                                    **judge_input(
+                                        messages=version.messages,
+                                        response=text,
+                                        rubric_item=criterion.text,
+                                    ),
                                     "target": {"explanation": rationale, "criteria_met": met},
                                 },
                                 sort_keys=True,
