@@ -69,7 +69,11 @@ def calibration_item_mark(
     }
     if gold is None:
         missing = [c.key for c in criteria if c.pk not in consensus]
-        answers = {c.pk: (consensus[c.pk].met, consensus[c.pk].rationale) for c in criteria}
+        answers = {
+            c.pk: (consensus[c.pk].met, consensus[c.pk].rationale)
+            for c in criteria
+            if c.pk in consensus
+        }
     else:
         keys = {c.key for c in criteria}
         unknown = sorted(set(gold) - keys)
@@ -122,9 +126,7 @@ def calibration_item_retire(*, item: CalibrationItem, by) -> CalibrationItem:
         if item.retired_at is None:
             item.retired_at = timezone.now()
             item.save(update_fields=["retired_at"])
-            audit_record(
-                actor=by, action="calibration.retire", obj=item, benchmark=item.benchmark
-            )
+            audit_record(actor=by, action="calibration.retire", obj=item, benchmark=item.benchmark)
     return item
 
 
