@@ -7,33 +7,15 @@ from grading.releases.services import parse_version
 from grading.selectors import approved_versions
 
 
-class ReleaseForm(forms.Form):
-    """A new release: version, notes, what to include, and the approved case versions chosen by
-    facet terms or by campaign."""
+class CaseSelectionForm(forms.Form):
+    """Approved case versions chosen by facet terms or by campaign (releases, model runs)."""
 
-    version = forms.CharField(
-        label=_("Version"),
-        max_length=40,
-        help_text=_("X.Y.Z, higher than every earlier release."),
-    )
-    notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
-    )
     campaign = forms.ModelChoiceField(
         label=_("Campaign"),
         queryset=None,
         required=False,
         empty_label=_("Any (every approved case)"),
         help_text=_("Only the approved cases graded in this campaign."),
-    )
-    include_responses = forms.BooleanField(
-        label=_("Include model responses"), required=False, initial=True
-    )
-    include_labels = forms.BooleanField(
-        label=_("Include consensus labels"), required=False, initial=True
-    )
-    include_statistics = forms.BooleanField(
-        label=_("Include statistics"), required=False, initial=True
     )
 
     def __init__(self, *args, benchmark: Benchmark, facets, **kwargs):
@@ -60,12 +42,6 @@ class ReleaseForm(forms.Form):
     def facet_fields(self) -> list:
         return [self[self.facet_field(facet)] for facet in self.facets]
 
-    def clean_version(self) -> str:
-        version = self.cleaned_data["version"].strip()
-        if parse_version(version) is None:
-            raise forms.ValidationError(_("Write the version as X.Y.Z, e.g. 1.0.0."))
-        return version
-
     def case_versions(self):
         """The approved versions the ticked terms and the campaign select (after is_valid)."""
         versions = approved_versions(
@@ -78,7 +54,7 @@ class ReleaseForm(forms.Form):
         return versions
 
     def selection(self) -> dict:
-        """The choice as recorded on the release and in its manifest."""
+        """The choice as recorded on the release (or run) and in its manifest."""
         terms = {
             facet.key: sorted(
                 t.value
@@ -92,3 +68,32 @@ class ReleaseForm(forms.Form):
             "terms": {key: values for key, values in terms.items() if values},
             "campaign": campaign.name if campaign else None,
         }
+
+
+class ReleaseForm(CaseSelectionForm):
+    """A new release: version, notes, what to include, and the approved case versions chosen by
+    facet terms or by campaign."""
+
+    version = forms.CharField(
+        label=_("Version"),
+        max_length=40,
+        help_text=_("X.Y.Z, higher than every earlier release."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    include_responses = forms.BooleanField(
+        label=_("Include model responses"), required=False, initial=True
+    )
+    include_labels = forms.BooleanField(
+        label=_("Include consensus labels"), required=False, initial=True
+    )
+    include_statistics = forms.BooleanField(
+        label=_("Include statistics"), required=False, initial=True
+    )
+
+    def clean_version(self) -> str:
+        version = self.cleaned_data["version"].strip()
+        if parse_version(version) is None:
+            raise forms.ValidationError(_("Write the version as X.Y.Z, e.g. 1.0.0."))
+        return version
