@@ -1,10 +1,13 @@
 """Benchmarks, who works on them, their taxonomy, and their cases with immutable versions."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -508,6 +511,15 @@ class ReviewComment(models.Model):
         return f"{self.criterion_key}: {self.text[:60]}"
 
 
+def heartbeat_stopped(heartbeat_at) -> bool:
+    """Whether work whose last sign of life was at `heartbeat_at` has lost its worker: nothing
+    for longer than settings.JOB_HEARTBEAT_LIMIT seconds (or no sign at all)."""
+    if heartbeat_at is None:
+        return True
+    limit = timedelta(seconds=settings.JOB_HEARTBEAT_LIMIT)
+    return timezone.now() - heartbeat_at > limit
+
+
 class Job(models.Model):
     """A long piece of work run by the background worker (django-tasks): an import confirmed in
     the browser, or the statistics of a benchmark. The worker stores its progress, a heartbeat
@@ -564,3 +576,18 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def worker_stopped(self) -> bool:
+        """Running, but the worker has given no sign of life for too long: shown as failed."""
+        return self.status == self.Status.RUNNING and heartbeat_stopped(self.heartbeat_at)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.worker_stopped
+
+    @property
+    def step_label(self) -> str:
+        from curation.jobs import STEPS
+
+        return STEPS.get(self.step, self.step)

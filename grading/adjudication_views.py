@@ -213,7 +213,7 @@ def _settings_form(access) -> SettingsForm | None:
 # --- label import (the upload, preview and confirm flow of curation.views.importing) ---------
 
 
-def _run_labels(*, benchmark, file, filename, actor, dry_run, options):
+def _run_labels(*, benchmark, file, filename, actor, dry_run, options, progress):
     return labels_import(
         benchmark=benchmark,
         file=file,
@@ -221,6 +221,7 @@ def _run_labels(*, benchmark, file, filename, actor, dry_run, options):
         dry_run=dry_run,
         fmt=options["format"],
         filename=filename,
+        progress=progress,
     )
 
 
@@ -252,6 +253,7 @@ LABELS = ImportFlow(
     options=lambda data, upload: {"format": data["format"]},
     done_message=_labels_done,
     done_url="grading:gold_set",
+    done_label=_("Go to the gold set"),
 )
 
 

@@ -1,5 +1,5 @@
-"""Browser import of model responses for managers: the upload, preview and confirm flow of
-curation.views.importing, run with grading's response import."""
+"""Browser import of model responses for managers: the upload, check and confirm flow of
+curation.views.importing (background jobs), run with grading's response import."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +12,7 @@ from curation.views.importing import ImportFlow, confirm, discard, preview_page,
 from grading.importing import guess_format, responses_import
 
 
-def _run(*, benchmark, file, filename, actor, dry_run, options):
+def _run(*, benchmark, file, filename, actor, dry_run, options, progress):
     return responses_import(
         benchmark=benchmark,
         file=file,
@@ -20,6 +20,7 @@ def _run(*, benchmark, file, filename, actor, dry_run, options):
         dry_run=dry_run,
         fmt=options["format"],
         filename=filename,
+        progress=progress,
     )
 
 
@@ -47,6 +48,7 @@ RESPONSES = ImportFlow(
     options=lambda data, upload: {"format": guess_format(upload, upload.name)},
     done_message=_done,
     done_url="grading:import_responses",
+    done_label=_("Import more responses"),
 )
 
 

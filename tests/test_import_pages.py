@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from curation.importing import cases_import
-from curation.models import AuditEvent, Case, CaseVersion
+from curation.models import AuditEvent, Case, CaseVersion, Job
 from grading.models import Response
 from tests.factories import BenchmarkFactory, MembershipFactory, UserFactory
 
@@ -28,6 +28,12 @@ def upload(client, benchmark, path: Path, **data):
         return client.post(
             reverse("curation:import_cases", args=[benchmark.slug]), {"file": handle, **data}
         )
+
+
+def checked(client, uploaded):
+    """The preview page an upload redirects to: its checking job has run (immediate backend)."""
+    assert uploaded.status_code == 302
+    return client.get(uploaded.url)
 
 
 @pytest.fixture
@@ -82,8 +88,12 @@ def test_confirm_imports_the_kept_file_and_deletes_it(
 
     response = manager_client.post(preview_url + "confirm/", follow=True)
 
-    assert response.redirect_chain[-1][0] == reverse("curation:case_list", args=[benchmark.slug])
-    assert "Cases created: 2, revised: 0, unchanged: 0" in response.content.decode()
+    job = Job.objects.get(kind="import_cases", input__dry_run=False)
+    assert response.redirect_chain[-1][0] == reverse("curation:job", args=[benchmark.slug, job.pk])
+    html = response.content.decode()
+    assert "Cases created: 2, revised: 0, unchanged: 0" in html
+    assert reverse("curation:case_list", args=[benchmark.slug]) in html
+    assert (job.status, job.result["report"]["created"]) == ("done", ["CC-0001", "CC-0002"])
     assert Case.objects.filter(benchmark=benchmark, status="approved").count() == 2
     event = AuditEvent.objects.get(action="cases_imported_approved")
     assert (event.actor, event.data["file"]) == (manager, "native_cases.jsonl")
@@ -106,7 +116,7 @@ def test_a_bad_file_lists_every_bad_line_and_keeps_nothing(
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "A"}\n{oops\n', encoding="utf-8")
 
-    response = upload(manager_client, benchmark, bad, format="native")
+    response = checked(manager_client, upload(manager_client, benchmark, bad, format="native"))
 
     assert response.status_code == 422
     html = response.content.decode()
@@ -159,10 +169,10 @@ def test_confirm_refuses_when_the_benchmark_changed_since_the_preview(
     version.title, version.revision = "edited", 2
     version.save()
 
-    response = manager_client.post(preview_url + "confirm/")
+    response = manager_client.post(preview_url + "confirm/", follow=True)
 
-    assert response.status_code == 422
     html = response.content.decode()
+    assert Job.objects.get(input__dry_run=False).status == "failed"
     assert "the benchmark changed since the preview" in html
     assert "is being edited" in html
     version.refresh_from_db()
@@ -171,7 +181,7 @@ def test_confirm_refuses_when_the_benchmark_changed_since_the_preview(
 
 
 def test_the_gaps_sheet_through_the_browser(manager_client, benchmark):
-    missing_map = upload(manager_client, benchmark, GAPS)
+    missing_map = checked(manager_client, upload(manager_client, benchmark, GAPS))
     assert missing_map.status_code == 422
     assert "choose a points map" in missing_map.content.decode()
 
@@ -197,6 +207,7 @@ def test_response_upload_refuses_unknown_cases(manager_client, benchmark):
         response = manager_client.post(
             reverse("grading:import_responses", args=[benchmark.slug]), {"file": handle}
         )
+    response = checked(manager_client, response)
 
     assert response.status_code == 422
     assert response.content.decode().count("in this benchmark") == 4

@@ -1,14 +1,17 @@
-"""Browser import for managers: upload, preview, confirm.
+"""Browser import for managers: upload, check, confirm; the checking and the import run as
+background jobs (curation.jobs), so no request waits for a large file.
 
-1. The upload page checks the file as a dry run. A bad file comes back at once with every bad
-   line (status 422) and is not kept.
-2. A good file is kept aside (curation.importing.uploads) and the browser is redirected to its
-   preview: what would be created, revised or left unchanged. Nothing is written yet.
-3. Confirm imports the kept file (validated again: the benchmark may have changed meanwhile);
-   discard deletes it.
+1. The upload page keeps the file aside (curation.importing.uploads) and starts a checking job
+   (a dry run); the browser goes to the preview page, which shows its progress.
+2. The preview shows every bad line of a refused file (status 422), or what importing it would
+   create, revise or leave unchanged. Nothing is written yet.
+3. Confirm starts the import job (the file is checked again: the benchmark may have changed
+   meanwhile) and goes to its job page; discard deletes the file. The import writes in one
+   transaction, so a failed or killed import leaves nothing behind and can run again.
 
-The same flow serves the case import here and the response import in grading (which may import
-curation, not the reverse): each is an ImportFlow.
+The same flow serves the case import here and the response and label imports in grading
+(which may import curation, not the reverse): each is an ImportFlow, and registers the job
+kind `import_<kind>` that runs it.
 """
 
 from collections.abc import Callable
@@ -17,7 +20,7 @@ from dataclasses import asdict, dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -30,12 +33,13 @@ from curation.import_forms import CaseImportForm
 from curation.importing import ImportRejected, cases_import, guess_format
 from curation.importing.tabular import describe_points_map
 from curation.importing.uploads import (
+    StoredUpload,
     upload_discard,
     upload_get,
-    upload_save_meta,
     upload_store,
 )
-from curation.models import Benchmark, Role
+from curation.jobs import JobProgress, JobType, job_start, job_type_register
+from curation.models import Benchmark, Job, Role
 
 PREVIEW_IDS = 200  # case ids listed per group on the preview; the rest are counted
 
@@ -49,12 +53,71 @@ class ImportFlow:
     lead: Promise
     report_template: str
     help_template: str
-    # run(benchmark=, file=, filename=, actor=, dry_run=, options=) -> report (a dataclass)
+    # run(benchmark=, file=, filename=, actor=, dry_run=, options=, progress=) -> report
     run: Callable[..., object]
     # The options kept with the upload, from the form and the uploaded file.
     options: Callable[[dict, object], dict]
     done_message: Callable[[dict], str]
     done_url: str
+    done_label: Promise
+
+    def __post_init__(self):
+        job_type_register(
+            JobType(
+                kind=self.job_kind,
+                run=self.run_job,
+                result_template="curation/import/_job_result.html",
+                context=self.job_context,
+                done_url=self.done_url,
+                done_label=self.done_label,
+            )
+        )
+
+    @property
+    def job_kind(self) -> str:
+        return f"import_{self.kind}"
+
+    def run_job(self, job: Job, progress: JobProgress) -> dict:
+        """Check (dry run) or import the upload the job names; the upload is deleted once
+        imported or refused, and kept while it may still be confirmed or run again."""
+        stored = upload_get(
+            token=job.input["token"],
+            user=job.created_by,
+            benchmark_slug=job.benchmark.slug,
+            kind=self.kind,
+        )
+        dry_run = job.input["dry_run"]
+        progress.step("reading" if dry_run else "writing")
+        try:
+            report = self.run(
+                benchmark=job.benchmark,
+                file=stored.path,
+                filename=stored.meta["filename"],
+                actor=job.created_by,
+                dry_run=dry_run,
+                options=stored.options,
+                progress=progress,
+            )
+        except ImportRejected:
+            upload_discard(stored)
+            raise
+        if not dry_run:
+            upload_discard(stored)
+        return {"report": asdict(report), "dry_run": dry_run}
+
+    def job_context(self, job: Job) -> dict:
+        report = job.result.get("report") or {}
+        options = job.input.get("options", {})
+        return {
+            "flow": self,
+            "report": report,
+            "options": options,
+            "points_map": describe_points_map(options["points_map"])
+            if options.get("points_map")
+            else "",
+            "preview_ids": PREVIEW_IDS,
+            "done_message": "" if job.input["dry_run"] or not report else self.done_message(report),
+        }
 
 
 def _url(flow: ImportFlow, step: str, slug: str, token: str | None = None) -> str:
@@ -62,7 +125,7 @@ def _url(flow: ImportFlow, step: str, slug: str, token: str | None = None) -> st
     return reverse(name, args=[slug] if token is None else [slug, token])
 
 
-def _upload_page(request, access, flow, form, *, errors=None, status=200, refused_after=False):
+def _upload_page(request, access, flow, form, *, status=200):
     return render(
         request,
         "curation/import/upload.html",
@@ -70,11 +133,18 @@ def _upload_page(request, access, flow, form, *, errors=None, status=200, refuse
             "access": access,
             "flow": flow,
             "form": form,
-            "errors": errors,
-            "refused_after_preview": refused_after,
             "action": _url(flow, "", access.benchmark.slug),
         },
         status=status,
+    )
+
+
+def _start(flow: ImportFlow, stored: StoredUpload, benchmark: Benchmark, user, *, dry_run) -> Job:
+    return job_start(
+        kind=flow.job_kind,
+        benchmark=benchmark,
+        by=user,
+        input={"token": stored.token, "dry_run": dry_run, "options": stored.options},
     )
 
 
@@ -86,74 +156,73 @@ def upload_page(request: HttpRequest, slug: str, flow: ImportFlow) -> HttpRespon
     if not form.is_valid():
         return _upload_page(request, access, flow, form, status=422)
     upload = form.cleaned_data["file"]
-    try:
-        options = flow.options(form.cleaned_data, upload)
-        report = flow.run(
-            benchmark=access.benchmark,
-            file=upload,
-            filename=upload.name,
-            actor=request.user,
-            dry_run=True,
-            options=options,
-        )
-    except ImportRejected as exc:
-        return _upload_page(request, access, flow, form, errors=exc.errors, status=422)
     stored = upload_store(
-        file=upload, user=request.user, benchmark_slug=slug, kind=flow.kind, options=options
+        file=upload,
+        user=request.user,
+        benchmark_slug=slug,
+        kind=flow.kind,
+        options=flow.options(form.cleaned_data, upload),
     )
-    stored.meta["report"] = asdict(report)
-    upload_save_meta(stored)
+    _start(flow, stored, access.benchmark, request.user, dry_run=True)
     return redirect(_url(flow, "preview", slug, stored.token))
 
 
-def preview_page(request: HttpRequest, slug: str, token: str, flow: ImportFlow) -> HttpResponse:
-    access = benchmark_access(request.user, slug, Role.MANAGER)
-    stored = upload_get(token=token, user=request.user, benchmark_slug=slug, kind=flow.kind)
-    return render(
-        request,
-        "curation/import/preview.html",
-        {
-            "access": access,
-            "flow": flow,
-            "stored": stored,
-            "report": stored.meta["report"],
-            "options": stored.options,
-            "points_map": describe_points_map(stored.options["points_map"])
-            if stored.options.get("points_map")
-            else "",
-            "preview_ids": PREVIEW_IDS,
-            "confirm_url": _url(flow, "confirm", slug, token),
-            "discard_url": _url(flow, "discard", slug, token),
-        },
+def _upload_job(flow: ImportFlow, token: str, access, user, *, dry_run: bool) -> Job | None:
+    """The newest checking (dry run) or import job of the upload `token`."""
+    return (
+        Job.objects.filter(
+            benchmark=access.benchmark,
+            kind=flow.job_kind,
+            created_by=user,
+            input__token=token,
+            input__dry_run=dry_run,
+        )
+        .select_related("benchmark")
+        .first()
     )
+
+
+def preview_page(request: HttpRequest, slug: str, token: str, flow: ImportFlow) -> HttpResponse:
+    """The checking job: its progress while it runs, then every bad line (422) or what the
+    import would do, with the buttons to import or discard."""
+    access = benchmark_access(request.user, slug, Role.MANAGER)
+    job = _upload_job(flow, token, access, request.user, dry_run=True)
+    try:
+        stored = upload_get(token=token, user=request.user, benchmark_slug=slug, kind=flow.kind)
+    except Http404:
+        # A refused file is deleted by its checking job; its bad lines stay on the job.
+        if job is None or not job.result.get("errors"):
+            raise
+        stored = None
+    if job is None:
+        raise Http404
+    template = "curation/import/preview.html"
+    if request.htmx and job.is_active:
+        template += "#check"
+    context = {
+        "access": access,
+        "job": job,
+        "stored": stored,
+        "errors": job.result.get("errors"),
+        "confirm_url": _url(flow, "confirm", slug, token),
+        "discard_url": _url(flow, "discard", slug, token),
+        "poll_url": _url(flow, "preview", slug, token),
+        **flow.job_context(job),
+    }
+    return render(request, template, context, status=422 if context["errors"] else 200)
 
 
 def confirm(request: HttpRequest, slug: str, token: str, flow: ImportFlow) -> HttpResponse:
     access = benchmark_access(request.user, slug, Role.MANAGER)
     stored = upload_get(token=token, user=request.user, benchmark_slug=slug, kind=flow.kind)
-    try:
-        report = flow.run(
-            benchmark=access.benchmark,
-            file=stored.path,
-            filename=stored.meta["filename"],
-            actor=request.user,
-            dry_run=False,
-            options=stored.options,
-        )
-    except ImportRejected as exc:
-        return _upload_page(
-            request,
-            access,
-            flow,
-            flow.form_class(),
-            errors=exc.errors,
-            status=422,
-            refused_after=True,
-        )
-    finally:
-        upload_discard(stored)
-    messages.success(request, flow.done_message(asdict(report)))
-    return redirect(flow.done_url, slug)
+    checking = _upload_job(flow, token, access, request.user, dry_run=True)
+    if checking is None or checking.status != Job.Status.DONE:
+        messages.error(request, gettext("The file has not been checked yet."))
+        return redirect(_url(flow, "preview", slug, token))
+    job = _upload_job(flow, token, access, request.user, dry_run=False)
+    if job is None:  # confirmed twice: the same job
+        job = _start(flow, stored, access.benchmark, request.user, dry_run=False)
+    return redirect("curation:job", slug, job.pk)
 
 
 def discard(request: HttpRequest, slug: str, token: str, flow: ImportFlow) -> HttpResponse:
@@ -175,7 +244,7 @@ def _case_options(data: dict, upload) -> dict:
     }
 
 
-def _run_cases(*, benchmark: Benchmark, file, filename, actor, dry_run, options):
+def _run_cases(*, benchmark: Benchmark, file, filename, actor, dry_run, options, progress):
     return cases_import(
         benchmark=benchmark,
         file=file,
@@ -185,6 +254,7 @@ def _run_cases(*, benchmark: Benchmark, file, filename, actor, dry_run, options)
         points_map=options["points_map"],
         dry_run=dry_run,
         filename=filename,
+        progress=progress,
     )
 
 
@@ -215,6 +285,7 @@ CASES = ImportFlow(
     options=_case_options,
     done_message=_cases_done,
     done_url="curation:case_list",
+    done_label=_("Go to the cases"),
 )
 
 
