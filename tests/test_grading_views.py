@@ -425,8 +425,8 @@ def test_saving_a_mark_takes_a_fixed_number_of_queries(
     login(client, grader)
     url = reverse("grading:mark", args=[benchmark.slug, big_item.pk, "D", "c30"])
     # session, user, access, assignment, letters, criterion, response; in the transaction (and
-    # its savepoint in tests): lock, item check, rater, label, insert, history, seconds.
-    with django_assert_num_queries(16):
+    # its savepoint in tests): lock, item check, rater, label, insert, history, audit, seconds.
+    with django_assert_num_queries(17):
         response = client.post(url, {"met": "1", "note": "ok", "seconds": "3"}, **HX)
     assert response.status_code == 200
     assert Label.objects.filter(criterion__key="c30").count() == 1

@@ -197,9 +197,22 @@ def _store(
     return files
 
 
+@transaction.atomic
 def _fail(release: Release, reason: str) -> None:
     Release.objects.filter(pk=release.pk).update(
         status=Release.Status.FAILED, error=reason, message=""
+    )
+    _audit_build(release, "release.build_failed", error=reason[:500])
+
+
+def _audit_build(release: Release, action: str, **data) -> None:
+    # Builds run in the background: the person who asked for one is on `release.create`.
+    audit_record(
+        actor=None,
+        action=action,
+        obj=release,
+        benchmark=release.benchmark,
+        data={"version": release.version, **data},
     )
 
 
@@ -235,6 +248,7 @@ def release_build(*, release: Release, progress: Progress | None = None) -> Rele
             release.manifest = manifest
             release.status = Release.Status.BUILT
             release.save(update_fields=["manifest", "status"])
+            _audit_build(release, "release.build", files=len(files))
     except ExportRefused as exc:
         _fail(release, "\n".join(str(p) for p in exc.problems))
     except Exception as exc:  # any failure is recorded on the release, never half-stored

@@ -248,7 +248,7 @@ def assignment_submit(*, assignment: Assignment, by, seconds=0) -> Assignment:
                 "seconds": locked.seconds_spent,
             },
         )
-        consensus_refresh(items=locked.labels.values_list("response_id", "criterion_id"))
+        consensus_refresh(items=locked.labels.values_list("response_id", "criterion_id"), by=by)
     assignment.submitted_at = locked.submitted_at
     assignment.seconds_spent = locked.seconds_spent
     return assignment

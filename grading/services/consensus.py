@@ -17,7 +17,7 @@ all until a new case version replaces it.
 """
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from curation.audit import audit_record
 from curation.models import Benchmark
 from grading.models import AdjudicationItem, Consensus, CriterionFlag, Label, Rater
 
@@ -72,21 +73,33 @@ def labels_digest(votes: dict[int, bool]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def consensus_refresh(*, items: Iterable[Item]) -> None:
+def consensus_refresh(*, items: Iterable[Item], by=None) -> None:
     """Apply the rule to `items` (pairs of response and criterion ids), in a fixed number of
     queries per chunk of responses: consensus created, changed or removed, adjudication items
-    opened, reopened or settled."""
+    opened, reopened or settled. What changed is audited as one event per benchmark, on behalf
+    of `by` (whose submission or import set it off)."""
     by_response: dict[int, set[int]] = defaultdict(set)
     for response_id, criterion_id in items:
         by_response[response_id].add(criterion_id)
     responses = sorted(by_response)
+    changes: Counter[tuple[int, str]] = Counter()
     with transaction.atomic():
         for start in range(0, len(responses), CHUNK):
             chunk = {r: by_response[r] for r in responses[start : start + CHUNK]}
-            _refresh_chunk(chunk)
+            changes.update(_refresh_chunk(chunk))
+        benchmarks = Benchmark.objects.in_bulk({benchmark_id for benchmark_id, _ in changes})
+        for benchmark in benchmarks.values():
+            counts = {kind: n for (b, kind), n in sorted(changes.items()) if b == benchmark.pk}
+            audit_record(
+                actor=by,
+                action="consensus.refresh",
+                obj=benchmark,
+                benchmark=benchmark,
+                data=counts,
+            )
 
 
-def _refresh_chunk(chunk: dict[int, set[int]]) -> None:
+def _refresh_chunk(chunk: dict[int, set[int]]) -> Counter[tuple[int, str]]:
     wanted = {(r, c) for r, criteria in chunk.items() for c in criteria}
     votes: dict[Item, dict[int, bool]] = defaultdict(dict)
     benchmarks: dict[Item, tuple[int, str]] = {}
@@ -201,3 +214,10 @@ def _refresh_chunk(chunk: dict[int, set[int]]) -> None:
         AdjudicationItem.objects.bulk_update(
             changed_items, ["status", "labels_digest", "revision", "reopened_count", "opened_at"]
         )
+    removed_from = {c.pk: c.benchmark_id for c in consensus.values()}
+    return Counter(
+        [(c.benchmark_id, "consensus_set") for c in upserts]
+        + [(removed_from[pk], "consensus_removed") for pk in removed]
+        + [(a.benchmark_id, "adjudication_opened") for a in new_items]
+        + [(a.benchmark_id, f"adjudication_{a.status}") for a in changed_items]
+    )

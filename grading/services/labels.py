@@ -6,6 +6,7 @@ Every change is kept in the label's history (what it became, when), the first ma
 from django.db import transaction
 from django.utils.translation import gettext
 
+from curation.audit import audit_record
 from curation.models import Criterion
 from grading.models import Assignment, CampaignItemResponse, Label, LabelHistory, Response
 from grading.services import GradingError
@@ -61,6 +62,19 @@ def label_set(
         if changed:
             LabelHistory.objects.create(
                 label=label, previous_met=previous_met, met=label.met, note=label.note
+            )
+            audit_record(
+                actor=by,
+                action="label.set",
+                obj=label,
+                benchmark=locked.item.campaign.benchmark,
+                data={
+                    "assignment": locked.pk,
+                    "response": response.pk,
+                    "criterion": criterion.pk,
+                    "met": label.met,
+                    "previous_met": previous_met,
+                },
             )
         if seconds:
             locked.seconds_spent += seconds
