@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from curation.audit import audit_record
 from curation.importing.bulk import insert_rows
@@ -38,7 +38,9 @@ from curation.importing.records import CaseRecord, CriterionRecord, case_content
 from curation.models import Benchmark, Case, CaseStatus, CaseVersion, Criterion, Facet, Term
 
 CHUNK = 500
-IMPORT_NOTE = "Imported from {name}"
+# Stored in English on the versions (the importer recognises its own drafts by it) and translated
+# when shown: `import_note_display`.
+IMPORT_NOTE = gettext_noop("Imported from {name}")
 TermThrough = CaseVersion.terms.through
 
 
@@ -392,3 +394,11 @@ def _is_untouched_import_draft(version: CaseVersion) -> bool:
         and version.revision == 1
         and version.change_note.startswith(IMPORT_NOTE.format(name=""))
     )
+
+
+def import_note_display(note: str) -> str:
+    """A change note in the reader's language: the import's own note is translated, others kept."""
+    prefix = IMPORT_NOTE.format(name="")
+    if note.startswith(prefix) and "\n" not in note:
+        return gettext(IMPORT_NOTE).format(name=note.removeprefix(prefix))
+    return note

@@ -1,5 +1,6 @@
 from django import template
 
+from curation.importing.service import import_note_display
 from curation.models import MessageRole
 
 register = template.Library()
@@ -9,3 +10,9 @@ register = template.Library()
 def role_label(role: str) -> str:
     """The translated name of a conversation role ("user" -> "User" / "用户")."""
     return MessageRole(role).label if role in MessageRole.values else role
+
+
+@register.filter
+def change_note(note: str) -> str:
+    """A version's change note as the reader should see it (an import's note translated)."""
+    return import_note_display(note)
