@@ -16,6 +16,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from curation.audit import ACTIONS
 from curation.importing import cases_import
 from curation.models import AuditEvent, Case, CaseStatus, Role
 from curation.services import authoring, members, review, taxonomy
@@ -600,6 +601,7 @@ def test_service_function_records_an_audit_event(world, name):
     recorded = list(AuditEvent.objects.filter(pk__gt=last).select_related("actor"))
     actions = {event.action for event in recorded}
     assert expected <= actions, f"{name} recorded {actions or 'nothing'}, expected {expected}"
+    assert actions <= ACTIONS.keys(), f"give {actions - ACTIONS.keys()} a label in curation.audit"
     for event in recorded:
         if event.action in expected:
             assert event.benchmark_id == world.benchmark.pk
