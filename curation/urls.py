@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from curation.views import cases, importing, jobs, manage, review
+from curation.views import audit, cases, importing, jobs, manage, review
 
 app_name = "curation"
 
@@ -52,6 +52,8 @@ urlpatterns = [
     path("manage/members/<int:user_id>/roles/", manage.member_roles, name="member_roles"),
     path("manage/members/<int:user_id>/remove/", manage.member_remove, name="member_remove"),
     path("manage/taxonomy/", manage.taxonomy, name="taxonomy"),
+    path("manage/audit/", audit.audit, name="audit"),
+    path("manage/audit/csv/", audit.audit_csv, name="audit_csv"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job"),
     path("jobs/<int:job_id>/retry/", jobs.job_retry_view, name="job_retry"),
     # Import (managers). Tokens are 32 hex digits, so "import/responses/" (grading) is not one.
