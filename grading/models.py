@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from curation.models import Benchmark, CaseVersion, Criterion
 
@@ -183,7 +184,7 @@ class Campaign(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("campaign status", "Open")
         CLOSED = "closed", _("Closed")
 
     benchmark = models.ForeignKey(
@@ -661,7 +662,7 @@ class AdjudicationItem(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("adjudication item status", "Open")
         DECIDED = "decided", _("Decided")
         FLAGGED = "flagged", _("Criterion flagged")
         SETTLED = "settled", _("Settled by the graders")
