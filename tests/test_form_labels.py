@@ -1,7 +1,9 @@
-"""Form labels sit above their fields and carry no ":" in either language."""
+"""Form labels sit above their fields and carry no ":" in either language; inline labels take
+the colon of the language (fullwidth in Chinese)."""
 
 import pytest
 from django import forms
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
@@ -32,3 +34,12 @@ def test_review_queue_filter_labels_have_no_colon(client, reviewer, benchmark, l
     assert '<label for="id_author">' in html
     assert ":</label>" not in html
     assert "：</label>" not in html
+
+
+@pytest.mark.parametrize(("language", "added"), [("en", "Added:"), ("zh-hans", "新增：")])
+def test_inline_labels_take_the_colon_of_the_language(language, added):
+    changelog = {"previous": "1.0.0", "cases_added": ["CC-0002"], "cases_revised": []}
+    with translation.override(language):
+        html = render_to_string("grading/releases/_changelog.html", {"changelog": changelog})
+
+    assert f"<strong>{added}</strong> CC-0002" in html
