@@ -6,7 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from curation.models import Benchmark, CaseVersion, Criterion
+from curation.models import Benchmark, CaseVersion, Criterion, heartbeat_stopped
 
 
 class ModelUnderTest(models.Model):
@@ -825,6 +825,19 @@ class Release(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def worker_stopped(self) -> bool:
+        """Building, but the build has given no sign of life for too long: shown as failed, and
+        it may be built again."""
+        return self.status == self.Status.BUILDING and heartbeat_stopped(self.heartbeat_at)
+
+    @property
+    def step_label(self) -> str:
+        """The build's current step (`message` holds its key), translated."""
+        from grading.releases.building import STEPS
+
+        return STEPS.get(self.message, self.message)
 
 
 class ReleaseFile(models.Model):

@@ -118,6 +118,17 @@ def release_publish_view(request: HttpRequest, slug: str, version: str) -> HttpR
     return redirect("grading:release", slug, release.version)
 
 
+@require_POST
+@login_required
+def release_build_view(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    """Build a failed release again, or one whose build lost its worker."""
+    access = _manager(request, slug)
+    release = release_get(benchmark=access.benchmark, version=version)
+    if release.status == Release.Status.FAILED or release.worker_stopped:
+        build_release.enqueue(release.pk)
+    return redirect("grading:release", slug, release.version)
+
+
 @require_GET
 @login_required
 def release_download(request: HttpRequest, slug: str, version: str, name: str) -> HttpResponse:

@@ -25,6 +25,11 @@ urlpatterns = [
     path("releases/new/", release_views.release_new, name="release_new"),
     re_path(rf"^releases/(?P<version>{VERSION})/$", release_views.release_detail, name="release"),
     re_path(
+        rf"^releases/(?P<version>{VERSION})/build/$",
+        release_views.release_build_view,
+        name="release_build",
+    ),
+    re_path(
         rf"^releases/(?P<version>{VERSION})/publish/$",
         release_views.release_publish_view,
         name="release_publish",

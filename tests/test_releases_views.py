@@ -1,11 +1,14 @@
 """Release pages: permissions, cutting a release (preview, refusals, build), progress, publish,
 sha256-checked downloads."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from grading.models import Release
 from grading.releases.services import release_build, release_publish
@@ -95,13 +98,53 @@ def test_a_building_release_is_polled_every_two_seconds(client, benchmark, manag
     gold(benchmark, adjudicator)
     release = cut(benchmark, manager)
     Release.objects.filter(pk=release.pk).update(
-        status=Release.Status.BUILDING, progress_done=2, progress_total=6
+        status=Release.Status.BUILDING,
+        progress_done=2,
+        progress_total=6,
+        message="rows",
+        heartbeat_at=timezone.now(),
     )
     client.force_login(manager)
     page = client.get(reverse("grading:release", args=[benchmark.slug, "1.0.0"]))
     body = page.content.decode()
     assert 'hx-trigger="every 2s"' in body
-    assert "2 of 6 steps" in body
+    assert "2 of 6 steps · writing cases, responses and labels" in body
+
+
+def test_a_build_whose_worker_stopped_shows_failed_and_builds_again(
+    client, benchmark, manager, adjudicator, settings
+):
+    settings.JOB_HEARTBEAT_LIMIT = 60
+    gold(benchmark, adjudicator)
+    release = cut(benchmark, manager)
+    Release.objects.filter(pk=release.pk).update(
+        status=Release.Status.BUILDING, heartbeat_at=timezone.now()
+    )
+    client.force_login(manager)
+    url = reverse("grading:release", args=[benchmark.slug, "1.0.0"])
+    build = reverse("grading:release_build", args=[benchmark.slug, "1.0.0"])
+    assert client.post(build).status_code == 302  # still alive: nothing happens
+    release.refresh_from_db()
+    assert release.status == Release.Status.BUILDING
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        body = client.get(url).content.decode()
+        assert "The worker stopped before the build ended" in body
+        assert 'data-status="failed"' in body
+        assert "hx-trigger" not in body
+        client.post(build)
+
+    release.refresh_from_db()
+    assert release.status == Release.Status.BUILT
+    assert release.files.count() > 0
+
+
+def test_build_again_is_for_managers_and_posts_only(client, benchmark, manager, author, built):
+    build = reverse("grading:release_build", args=[benchmark.slug, "1.0.0"])
+    client.force_login(manager)
+    assert client.get(build).status_code == 405
+    client.force_login(author)
+    assert client.post(build).status_code == 403
 
 
 def test_manager_publishes_a_built_release(client, benchmark, manager, built):

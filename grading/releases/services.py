@@ -8,10 +8,13 @@ reason, so nothing half-written is ever served.
 
 import hashlib
 import re
+import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -23,9 +26,10 @@ from curation.audit import audit_record
 from curation.exporting import ExportRefused
 from curation.models import Benchmark, CaseStatus, CaseVersion
 from grading.models import Release, ReleaseFile
-from grading.releases.building import Progress, build_files, public_problems, sha256_of, zip_name
+from grading.releases.building import Progress, build_files, public_problems, zip_name
 from grading.releases.changelog import release_changelog
 
+BEAT_SECONDS = 1.0
 VERSION = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
@@ -152,12 +156,30 @@ def release_create(
 
 
 def _progress_saver(release: Release) -> Progress:
-    def save(done: int, total: int, message: str) -> None:
+    """Stores the build's progress and heartbeat: at most once a second, and on each step."""
+    last = {"at": 0.0, "step": None}
+
+    def save(done: int, total: int, step: str) -> None:
+        now = time.monotonic()
+        if step == last["step"] and now - last["at"] < BEAT_SECONDS:
+            return
+        last.update(at=now, step=step)
         Release.objects.filter(pk=release.pk).update(
-            progress_done=done, progress_total=total, message=message
+            progress_done=done, progress_total=total, message=step, heartbeat_at=timezone.now()
         )
 
     return save
+
+
+def _build_folder(release: Release) -> Path:
+    """An empty folder for the build, beside the stored files (so that moving a finished file
+    into place is a rename), after removing what an earlier, killed build of the release left.
+    It is never served: downloads go through ReleaseFile rows, written last."""
+    root = Path(settings.MEDIA_ROOT) / "release_builds"
+    root.mkdir(parents=True, exist_ok=True)
+    for leftover in root.glob(f"{release.pk}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{release.pk}-", dir=root))
 
 
 def storage_path(release: Release, name: str) -> str:
@@ -184,7 +206,7 @@ def _store(
                 default_storage.delete(path)
             local = directory / name
             size = local.stat().st_size
-            sha256 = hashes.get(name) or sha256_of(local)
+            sha256 = hashes[name]
             with local.open("rb") as f:
                 stored.append(default_storage.save(path, _BuiltFile(f, name=name)))
             files.append(
@@ -217,8 +239,13 @@ def _audit_build(release: Release, action: str, **data) -> None:
 
 
 def release_build(*, release: Release, progress: Progress | None = None) -> Release:
-    """Build the files of a draft or failed release and store them; the release ends `built`,
-    or `failed` with the reason (and no stored file)."""
+    """Build the files of a draft or failed release (or one whose build lost its worker) and
+    store them; the release ends `built`, or `failed` with the reason (and no stored file).
+
+    Files are written into a build folder and moved into storage only once all are complete;
+    the ReleaseFile rows, through which alone files are served, are written after that. A build
+    killed at any point leaves no row, and its release shows failed once its heartbeat is older
+    than settings.JOB_HEARTBEAT_LIMIT; building it again replaces whatever it left."""
     with transaction.atomic():
         release = Release.objects.select_for_update().select_related("benchmark").get(pk=release.pk)
         _refuse_published(release)
@@ -226,9 +253,15 @@ def release_build(*, release: Release, progress: Progress | None = None) -> Rele
             raise ReleaseRefused(
                 [gettext("Release %(v)s is built already.") % {"v": release.version}]
             )
+        if release.status == Release.Status.BUILDING and not release.worker_stopped:
+            raise ReleaseRefused(
+                [gettext("Release %(v)s is being built.") % {"v": release.version}]
+            )
         release.status = Release.Status.BUILDING
         release.error = ""
-        release.save(update_fields=["status", "error"])
+        release.heartbeat_at = timezone.now()
+        release.save(update_fields=["status", "error", "heartbeat_at"])
+        release.files.all().delete()
     saver = _progress_saver(release)
 
     def report(done: int, total: int, message: str) -> None:
@@ -236,13 +269,14 @@ def release_build(*, release: Release, progress: Progress | None = None) -> Rele
         if progress is not None:
             progress(done, total, message)
 
+    directory = _build_folder(release)
     try:
-        with tempfile.TemporaryDirectory(prefix="release-") as tmp:
-            directory = Path(tmp)
-            manifest = build_files(release, directory, report)
+        try:
+            manifest, hashes = build_files(release, directory, report)
             names = [*manifest["files"], "manifest.json", zip_name(release)]
-            hashes = {name: f["sha256"] for name, f in manifest["files"].items()}
             files = _store(release, directory, names, hashes)
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
         with transaction.atomic():
             ReleaseFile.objects.bulk_create(files)
             release.manifest = manifest
@@ -296,7 +330,7 @@ def release_delete(*, release: Release, by) -> None:
     """Remove an unpublished release and its stored files."""
     release = Release.objects.select_for_update().get(pk=release.pk)
     _refuse_published(release)
-    if release.status == Release.Status.BUILDING:
+    if release.status == Release.Status.BUILDING and not release.worker_stopped:
         raise ReleaseRefused([gettext("Release %(v)s is being built.") % {"v": release.version}])
     paths = list(release.files.values_list("path", flat=True))
     audit_record(

@@ -7,6 +7,7 @@ from tqdm import tqdm
 
 from curation.models import Benchmark
 from grading.models import Release
+from grading.releases.building import STEPS
 from grading.releases.services import (
     ReleaseFileCorrupt,
     ReleaseRefused,
@@ -97,7 +98,7 @@ class Command(BaseCommand):
 
             def progress(done: int, total: int, message: str) -> None:
                 bar.total = total
-                bar.set_postfix_str(message)
+                bar.set_postfix_str(str(STEPS.get(message, message)))
                 bar.n = done
                 bar.refresh()
 
