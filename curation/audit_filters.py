@@ -27,6 +27,7 @@ class AuditEventFilter(django_filters.FilterSet):
         empty_label=_("Anyone"),
         null_label=_("Nobody (background work)"),
         null_value="none",
+        to_field_name="username",
     )
     action = django_filters.ChoiceFilter(label=_("Action"), empty_label=_("Any action"))
     object_type = django_filters.ChoiceFilter(label=_("Object type"), empty_label=_("Any object"))
