@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from curation.models import Benchmark, Case, CaseStatus, Role
+from curation.models import Benchmark, Case, CaseStatus, CaseVersion, Role
 
 # The order work goes through, so sorting by status reads like the workflow.
 _STATUS_ORDER = models.Case(
@@ -21,6 +21,17 @@ SORTS = {
     "updated": (_("Least recently updated"), ["updated_at", "pk"]),
     "status": (_("Status"), [_STATUS_ORDER, "external_id"]),
 }
+
+
+def case_search(value: str) -> Q:
+    """Cases whose id, current title or current conversation contains `value`, in any case.
+
+    Title and conversation are matched in a subquery on the versions alone, which PostgreSQL
+    answers from their trigram indexes (migration 0006); matched through the join with the case,
+    they made it read and upper-case every conversation of the benchmark.
+    """
+    versions = CaseVersion.objects.filter(Q(title__icontains=value) | Q(messages__icontains=value))
+    return Q(external_id__icontains=value) | Q(current_version__in=versions.values("pk"))
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -78,11 +89,8 @@ class CaseFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(external_id__icontains=value)
-            | Q(current_version__title__icontains=value)
-            | Q(current_version__messages__icontains=value)
-        )
+        return queryset.filter(case_search(value))
 
     def sort_by(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.order_by(*SORTS[value][1])
+

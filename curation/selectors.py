@@ -1,8 +1,13 @@
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from curation.deid import case_version_identifier_hits
 from curation.models import (
@@ -135,7 +140,7 @@ def taxonomy_facets(*, benchmark: Benchmark) -> list[Facet]:
 
 
 def case_list_rows(*, benchmark: Benchmark) -> QuerySet[Case]:
-    """Cases with what a list row shows: author, terms, criteria count and positive points.
+    """Cases with their current version and author, criteria count and positive points.
 
     Counts come from correlated subqueries on the current version, so a page costs the same
     whatever the number of cases and criteria.
@@ -146,7 +151,6 @@ def case_list_rows(*, benchmark: Benchmark) -> QuerySet[Case]:
         Case.objects.filter(benchmark=benchmark)
         .select_related("current_version__author")
         .defer("current_version__reference_answer", "current_version__source_fields")
-        .prefetch_related(Prefetch("current_version__terms", queryset=_terms_with_facet()))
         .annotate(
             criteria_count=Coalesce(Subquery(per_version.annotate(n=Count("pk")).values("n")), 0),
             positive_points=Coalesce(
@@ -157,14 +161,95 @@ def case_list_rows(*, benchmark: Benchmark) -> QuerySet[Case]:
     )
 
 
-def case_list_page(*, benchmark: Benchmark, ids: list[int]) -> list[Case]:
-    """The list rows of the cases `ids`, in that order.
+@dataclass(frozen=True)
+class CaseRow:
+    """One row of the case list, with its values ready to show."""
 
-    The list filters, sorts and pages on bare case ids first, so the per-row counts above are
-    computed for one page only, whatever the sort.
+    external_id: str
+    url: str
+    title: str  # the title, or the first turn cut short when there is none (`untitled`)
+    untitled: bool
+    version_label: str
+    terms: list[str]
+    criteria_count: int
+    positive_points: int
+    status: str
+    status_label: str
+    author: str
+    updated_at: str  # ISO 8601, in the current time zone
+    updated_label: str
+
+
+def case_list_page(
+    *, benchmark: Benchmark, ids: list[int], url_of: Callable[[str], str]
+) -> list[CaseRow]:
+    """The list rows of the cases `ids`, in that order, in two queries; `url_of(external_id)` is
+    the link of a row.
+
+    The list filters, sorts and pages on bare case ids first, so the per-row counts of
+    case_list_rows are computed for one page only, whatever the sort. Rows are plain values,
+    formatted here: model instances for each row's case, version, author, terms and facets, and
+    per-row `{% url %}`, translation and date filters took most of the page's time (bench/).
     """
-    rows = case_list_rows(benchmark=benchmark).in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
+    values = (
+        case_list_rows(benchmark=benchmark)
+        .filter(pk__in=ids)
+        .values(
+            "pk",
+            "external_id",
+            "status",
+            "updated_at",
+            "criteria_count",
+            "positive_points",
+            "current_version_id",
+            "current_version__number",
+            "current_version__title",
+            "current_version__author__display_name",
+            "current_version__author__username",
+            first_turn=KeyTextTransform("content", KeyTransform(0, "current_version__messages")),
+        )
+    )
+    by_pk = {row["pk"]: row for row in values}
+    terms = terms_by_version(row["current_version_id"] for row in by_pk.values())
+    status_labels = dict(CaseStatus.choices)
+    version_label = gettext("v%(number)s")
+    rows = []
+    for row in (by_pk[pk] for pk in ids if pk in by_pk):
+        title = row["current_version__title"]
+        updated_at = timezone.localtime(row["updated_at"])
+        rows.append(
+            CaseRow(
+                external_id=row["external_id"],
+                url=url_of(row["external_id"]),
+                title=title or Truncator(row["first_turn"] or "").chars(60),
+                untitled=not title,
+                version_label=version_label % {"number": row["current_version__number"]},
+                terms=[v for values in terms[row["current_version_id"]].values() for v in values],
+                criteria_count=row["criteria_count"],
+                positive_points=row["positive_points"],
+                status=row["status"],
+                status_label=status_labels[row["status"]],
+                author=row["current_version__author__display_name"]
+                or row["current_version__author__username"]
+                or "",
+                updated_at=updated_at.isoformat(),
+                updated_label=updated_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        )
+    return rows
+
+
+def terms_by_version(version_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
+    """{version id: {facet key: [term values]}} in the facets' and terms' order; one query."""
+    grouped: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    rows = (
+        CaseVersion.terms.through.objects.filter(caseversion_id__in=list(version_ids))
+        .order_by("term__facet__position", "term__facet__key", "term__position", "term__value")
+        .values_list("caseversion_id", "term__facet__key", "term__value")
+    )
+    for version_id, facet_key, value in rows:
+        grouped[version_id].setdefault(facet_key, []).append(value)
+    return grouped
 
 
 def benchmark_facets(*, benchmark: Benchmark) -> list[Facet]:

@@ -23,13 +23,12 @@ from curation.api.selectors import (
     case_or_404,
     case_rows,
     case_with_content,
-    terms_by_version,
     version_or_404,
 )
 from curation.deid import LocatedHit
 from curation.filters import SORTS
 from curation.models import Benchmark, Case, CaseStatus, CaseVersion, Role, Term
-from curation.selectors import case_history
+from curation.selectors import case_history, terms_by_version
 from curation.serializers import (
     CaseDetailSerializer,
     ConflictSerializer,

@@ -4,11 +4,11 @@ API needs (filters by value, 404s with a message). Fixed query counts whatever t
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext
 
-from curation.filters import SORTS
+from curation.filters import SORTS, case_search
 from curation.models import Benchmark, Case, CaseVersion, Membership, Role
 from curation.selectors import case_get, case_list_rows, case_version_get
 
@@ -62,41 +62,18 @@ def case_ids(
     if author:
         cases = cases.filter(current_version__author__username=author)
     if q:
-        cases = cases.filter(
-            Q(external_id__icontains=q)
-            | Q(current_version__title__icontains=q)
-            | Q(current_version__messages__icontains=q)
-        )
+        cases = cases.filter(case_search(q))
     return cases.order_by(*SORTS[sort][1]).values_list("pk", flat=True)
 
 
 def case_rows(*, benchmark: Benchmark, ids: list[int]) -> list[Case]:
     """The list rows (case_list_rows) of the cases `ids`, in that order.
 
-    Without the rows' term prefetch and conversation, which the API's list does not need in
-    model form: `terms_by_version` reads the terms of a page as plain values, several times
-    faster than building a Term and a Facet per row (measured in bench/).
+    Without the conversation, which the API's list does not show; `terms_by_version` reads the
+    terms of a page as plain values.
     """
-    rows = (
-        case_list_rows(benchmark=benchmark)
-        .prefetch_related(None)
-        .defer("current_version__messages")
-        .in_bulk(ids)
-    )
+    rows = case_list_rows(benchmark=benchmark).defer("current_version__messages").in_bulk(ids)
     return [rows[pk] for pk in ids if pk in rows]
-
-
-def terms_by_version(version_ids: Iterable[int]) -> dict[int, dict[str, list[str]]]:
-    """{version id: {facet key: [term values]}} in the facets' and terms' order; one query."""
-    grouped: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    rows = (
-        TermThrough.objects.filter(caseversion_id__in=list(version_ids))
-        .order_by("term__facet__position", "term__facet__key", "term__position", "term__value")
-        .values_list("caseversion_id", "term__facet__key", "term__value")
-    )
-    for version_id, facet_key, value in rows:
-        grouped[version_id].setdefault(facet_key, []).append(value)
-    return grouped
 
 
 def case_or_404(*, benchmark: Benchmark, external_id: str) -> Case:

@@ -1,4 +1,6 @@
+from collections.abc import Callable
 from functools import partial
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -39,6 +42,7 @@ from curation.services import authoring
 from curation.services.authoring import REVISABLE_STATUSES
 
 CASES_PER_PAGE = 50
+URL_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
 
 
 @require_GET
@@ -84,7 +88,11 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
     ids = filters.qs.values_list("pk", flat=True)
     page = Paginator(ids, CASES_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = case_list_page(benchmark=access.benchmark, ids=list(page.object_list))
+    page.object_list = case_list_page(
+        benchmark=access.benchmark,
+        ids=list(page.object_list),
+        url_of=_url_maker("curation:case_detail", access.benchmark.slug),
+    )
     context = {
         "access": access,
         "filters": filters,
@@ -95,6 +103,14 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "case-results":
         template += "#results"
     return render(request, template, context)
+
+
+def _url_maker(name: str, *args: str) -> Callable[[str], str]:
+    """reverse(name, args=[*args, last]) for many `last` values, at the cost of one reverse():
+    fifty of them were a third of the case list's rendering time."""
+    placeholder = quote("{last}", safe=URL_SAFE)
+    pattern = reverse(name, args=[*args, "{last}"])
+    return lambda last: pattern.replace(placeholder, quote(last, safe=URL_SAFE))
 
 
 @require_GET
