@@ -21,13 +21,14 @@ from datetime import date, datetime
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncWeek
 
 from curation.models import Benchmark, Criterion, Role
 from grading.grade_qc.selectors import qc_outcomes_by_grader
 from grading.models import (
     Assignment,
+    CalibrationGold,
     CalibrationItem,
     CampaignItemResponse,
     Consensus,
@@ -185,6 +186,23 @@ def grader_row(*, benchmark: Benchmark, grader_id: int) -> GraderRow | None:
     return next((r for r in grader_rows(benchmark=benchmark) if r.grader.pk == grader_id), None)
 
 
+@dataclass(frozen=True)
+class QueueNotice:
+    paused: bool
+    feedback: bool
+
+
+def grader_queue_notice(*, benchmark: Benchmark, grader) -> QueueNotice:
+    """For the grader's queue: whether a manager paused them, and whether a campaign of theirs
+    gives feedback. Two queries."""
+    return QueueNotice(
+        paused=GraderState.objects.filter(benchmark=benchmark, grader=grader, paused=True).exists(),
+        feedback=Assignment.objects.filter(
+            grader=grader, item__campaign__benchmark=benchmark, item__campaign__show_feedback=True
+        ).exists(),
+    )
+
+
 # --- calibration items -------------------------------------------------------------------------
 
 
@@ -198,24 +216,45 @@ def calibration_items(*, benchmark: Benchmark):
     )
 
 
-def calibration_candidates(*, benchmark: Benchmark) -> QuerySet[Response]:
-    """Responses whose every criterion has a consensus label and which are not calibration items
-    yet: what a manager can mark as is. One query per page."""
-    lacking = Criterion.objects.filter(version_id=OuterRef("case_version_id")).exclude(
+def _lacking_consensus() -> QuerySet[Criterion]:
+    """Criteria of the outer response's rubric without a consensus label on it."""
+    return Criterion.objects.filter(version_id=OuterRef("case_version_id")).exclude(
         Exists(
             Consensus.objects.filter(
                 response_id=OuterRef(OuterRef("pk")), criterion_id=OuterRef("pk")
             )
         )
     )
+
+
+def _responses(benchmark: Benchmark) -> QuerySet[Response]:
     return (
         Response.objects.filter(case_version__case__benchmark=benchmark)
-        .filter(Exists(Consensus.objects.filter(response_id=OuterRef("pk"))))
-        .exclude(Exists(lacking))
         .exclude(Exists(CalibrationItem.objects.filter(response_id=OuterRef("pk"))))
         .select_related("case_version__case", "model")
         .order_by("case_version__case__external_id", "model__name", "sample")
     )
+
+
+def calibration_candidates(*, benchmark: Benchmark) -> QuerySet[Response]:
+    """Responses whose every criterion has a consensus label and which are not calibration items
+    yet: what a manager can mark as is. One query per page."""
+    return _responses(benchmark).filter(
+        Exists(Consensus.objects.filter(response_id=OuterRef("pk"))),
+        ~Exists(_lacking_consensus()),
+    )
+
+
+def calibration_graded(*, benchmark: Benchmark) -> QuerySet[Response]:
+    """Graded responses (a submitted or imported human label) still lacking a consensus label
+    somewhere: a manager can give their whole gold label. One query per page."""
+    graded = Label.objects.filter(
+        Q(assignment__isnull=True) | Q(assignment__submitted_at__isnull=False),
+        response_id=OuterRef("pk"),
+        rater__kind=Rater.Kind.HUMAN,
+        calibration=False,
+    )
+    return _responses(benchmark).filter(Exists(graded), Exists(_lacking_consensus()))
 
 
 # --- feedback to a grader ----------------------------------------------------------------------
@@ -262,24 +301,32 @@ def grader_feedback(*, benchmark: Benchmark, grader) -> list[FeedbackRow]:
         "met",
         "assignment__submitted_at",
     )
-    ordinary = base.filter(
-        calibration=False, response__consensus__criterion_id=F("criterion_id")
-    ).exclude(response__consensus__met=F("met"))
-    ordinary = ordinary.values_list(*base.query.values_select, "response__consensus__rationale")
+    fields = base.query.values_select
+    consensus = Consensus.objects.filter(
+        response_id=OuterRef("response_id"), criterion_id=OuterRef("criterion_id")
+    )
+    ordinary = (
+        base.filter(calibration=False)
+        .annotate(
+            gold=Subquery(consensus.values("met")[:1]),
+            why=Subquery(consensus.values("rationale")[:1]),
+        )
+        .filter(gold=~F("met"))
+        .values_list(*fields, "why")
+    )
     unsettled = Assignment.objects.filter(
         item_id=OuterRef("assignment__item_id"), submitted_at__isnull=True
     )
-    gold = "response__calibration_item__gold"
-    calibration = (
-        base.filter(
-            calibration=True,
-            assignment__item__slots_open=0,
-            **{f"{gold}__criterion_id": F("criterion_id")},
-        )
-        .exclude(**{f"{gold}__met": F("met")})
-        .exclude(Exists(unsettled))
+    key = CalibrationGold.objects.filter(
+        item__response_id=OuterRef("response_id"), criterion_id=OuterRef("criterion_id")
     )
-    calibration = calibration.values_list(*base.query.values_select, f"{gold}__rationale")
+    calibration = (
+        base.filter(calibration=True, assignment__item__slots_open=0)
+        .exclude(Exists(unsettled))
+        .annotate(gold=Subquery(key.values("met")[:1]), why=Subquery(key.values("rationale")[:1]))
+        .filter(gold=~F("met"))
+        .values_list(*fields, "why")
+    )
     rows = list(ordinary.order_by()) + list(calibration.order_by())
     item_ids = {row[2] for row in rows}
     in_order: dict[int, list[int]] = defaultdict(list)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("grading/campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
     path("grading/campaigns/<int:pk>/status/", views.campaign_status, name="campaign_status"),
     path("", include("grading.stats_urls")),
+    path("", include("grading.grader_urls")),
     path("releases/", release_views.releases, name="releases"),
     path("releases/new/", release_views.release_new, name="release_new"),
     re_path(rf"^releases/(?P<version>{VERSION})/$", release_views.release_detail, name="release"),

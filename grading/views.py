@@ -22,6 +22,7 @@ from curation.access import BenchmarkAccess, benchmark_access
 from curation.models import Role
 from curation.selectors import benchmark_facets
 from grading.forms import CampaignForm, CampaignStatusForm, MarkForm, NextForm, SubmitForm
+from grading.grader_selectors import grader_queue_notice
 from grading.models import Assignment, Campaign, Label, Response
 from grading.selectors import (
     Cell,
@@ -51,7 +52,9 @@ CASES_PER_PAGE = 100
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
     access = benchmark_access(request.user, slug, Role.GRADER)
     rows = grader_queue(benchmark=access.benchmark, grader=request.user)
-    return render(request, "grading/queue.html", {"access": access, "rows": rows})
+    notice = grader_queue_notice(benchmark=access.benchmark, grader=request.user)
+    context = {"access": access, "rows": rows, "notice": notice}
+    return render(request, "grading/queue.html", context)
 
 
 @require_POST
