@@ -31,15 +31,15 @@ def interval(row: dict, name: str, as_percent: bool = True) -> str:
 
 @register.filter
 def heat(value) -> str:
-    """A background shade for a fraction: pale (0) to deep teal (1); grey when undefined."""
+    """The class of a shade for a fraction, heat-0 (pale) to heat-10 (deep teal), heat-none when
+    undefined (classes, not a style attribute: the Content-Security-Policy allows no inline style).
+    """
     if value is None:
-        return "background: var(--color-surface-alt, #f1f1f1)"
-    lightness = 96 - round(value * 56)
-    ink = "#fff" if lightness < 62 else "inherit"
-    return f"background: hsl(185 45% {lightness}%); color: {ink}"
+        return "heat-none"
+    return f"heat-{round(max(0.0, min(1.0, value)) * 10)}"
 
 
 @register.filter
 def bar(value) -> str:
-    """Width of a bar for a fraction (0..1), as a CSS declaration."""
-    return f"width: {0 if value is None else max(0.0, min(1.0, value)) * 100:.1f}%"
+    """Width of a bar for a fraction (0..1), as a percentage for an SVG width attribute."""
+    return f"{0 if value is None else max(0.0, min(1.0, value)) * 100:.1f}%"
