@@ -9,4 +9,5 @@ class GradingConfig(AppConfig):
     def ready(self) -> None:
         # Registers the background job kinds (curation.jobs) of these modules, for the worker.
         import grading.adjudication_views
-        import grading.import_views  # noqa: F401
+        import grading.import_views
+        import grading.stats_jobs  # noqa: F401

@@ -78,6 +78,10 @@ def resolve_source(benchmark: Benchmark, labels: str, judges: dict[int, str]) ->
     """The label source named `consensus` or `judge:NAME` (NAME a key of `judges`)."""
     if labels == CONSENSUS:
         return Source(CONSENSUS, selectors.consensus_labels(benchmark))
+    return Source(labels, selectors.judge_labels(benchmark, raters=[_judge_id(labels, judges)]))
+
+
+def _judge_id(labels: str, judges: dict[int, str]) -> int:
     name = labels.removeprefix(JUDGE_PREFIX) if labels.startswith(JUDGE_PREFIX) else None
     by_key = {key: pk for pk, key in judges.items()}
     if name is None:
@@ -91,7 +95,7 @@ def resolve_source(benchmark: Benchmark, labels: str, judges: dict[int, str]) ->
             gettext("Unknown judge “%(name)s”. Judges with labels in this benchmark: %(known)s.")
             % {"name": name, "known": known}
         )
-    return Source(labels, selectors.judge_labels(benchmark, raters=[by_key[name]]))
+    return by_key[name]
 
 
 # --- Model scores ---
@@ -413,13 +417,13 @@ def _graders_table(benchmark, consensus, humans, codes, rater_list) -> list:
 def labels_version(benchmark: Benchmark) -> str:
     """A fingerprint of everything the statistics read, cheap to take at any scale.
 
-    New labels (ids only grow) and every change of a person's label (a LabelHistory row),
-    consensus decisions of the benchmark, submissions, new raters and judge versions. Labels
-    updated in place outside the grading services, or deleted, are not seen: the cache also
-    expires after CACHE_SECONDS.
+    New labels (ids only grow) and deleted ones (the number of labels), every change of a
+    person's label (a LabelHistory row), consensus decisions of the benchmark, submissions, new
+    raters and judge versions. Labels updated in place outside the grading services are not
+    seen: the cache also expires after CACHE_SECONDS.
     """
     parts = [
-        Label.objects.aggregate(v=Max("pk"))["v"],
+        *Label.objects.aggregate(v=Max("pk"), n=Count("pk")).values(),
         LabelHistory.objects.aggregate(v=Max("pk"))["v"],
         Rater.objects.aggregate(v=Max("pk"))["v"],
         *Consensus.objects.filter(benchmark=benchmark)
@@ -439,12 +443,33 @@ def stats_cache_key(kind: str, benchmark: Benchmark, options: dict) -> str:
     return f"stats:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def cached_report(*, benchmark: Benchmark, k=None, labels: str = CONSENSUS, facet=None) -> dict:
-    """`stats_report`, kept in the cache until labels change (see `labels_version`)."""
+def report_options(*, benchmark: Benchmark, k=None, labels: str = CONSENSUS, facet=None) -> dict:
+    """The options of a report, checked (StatsError) and with the default k filled in."""
     k = resolve_k(benchmark, k)
-    key = stats_cache_key("report", benchmark, {"k": k, "labels": labels, "facet": facet})
+    if facet:
+        resolve_facet(benchmark, facet)
+    if labels != CONSENSUS:
+        _judge_id(labels, selectors.judge_raters(benchmark))
+    return {"k": k, "labels": labels, "facet": facet}
+
+
+def report_cache_key(benchmark: Benchmark, options: dict) -> str:
+    return stats_cache_key("report", benchmark, options)
+
+
+def report_compute(*, benchmark: Benchmark, options: dict, key: str) -> dict:
+    """Compute the report of `options` and keep it in the cache under `key`."""
+    report = stats_report(benchmark=benchmark, **options)
+    cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def cached_report(*, benchmark: Benchmark, k=None, labels: str = CONSENSUS, facet=None) -> dict:
+    """`stats_report`, kept in the cache until labels change (see `labels_version`); computed
+    here when missing (the API and commands; the pages compute it as a background job)."""
+    options = report_options(benchmark=benchmark, k=k, labels=labels, facet=facet)
+    key = report_cache_key(benchmark, options)
     report = cache.get(key)
     if report is None:
-        report = stats_report(benchmark=benchmark, k=k, labels=labels, facet=facet)
-        cache.set(key, report, CACHE_SECONDS)
+        report = report_compute(benchmark=benchmark, options=options, key=key)
     return report

@@ -9,4 +9,5 @@ urlpatterns = [
     path("stats/agreement/", stats_views.agreement, name="stats_agreement"),
     path("stats/judges/", stats_views.judges, name="stats_judges"),
     path("stats/graders/", stats_views.graders, name="stats_graders"),
+    path("stats/recompute/", stats_views.recompute, name="stats_recompute"),
 ]

@@ -1,9 +1,14 @@
 """Statistics pages for managers: models, agreement, judges, graders.
 
-Every page reads one cached report (`statistics.cached_report`) and shows its own tables; each
-table downloads as CSV or JSON with `?table=NAME&format=csv|json` (fractions, as in the data).
-Query parameters `k`, `labels` (consensus | judge:NAME) and `facet` choose the figures; a bad
-value is reported on the page and the defaults are used instead.
+Every page reads one cached report and shows its own tables; each table downloads as CSV or
+JSON with `?table=NAME&format=csv|json` (fractions, as in the data). Query parameters `k`,
+`labels` (consensus | judge:NAME) and `facet` choose the figures; a bad value is reported on
+the page and the defaults are used instead.
+
+A report not in the cache is computed by a background job (grading.stats_jobs): the page shows
+its progress (polled by htmx, which reloads the page once the figures are there; without
+JavaScript, a reload), then the figures. Starting that job on a GET fills a cache and changes
+nothing anyone sees; one job runs per report and labels version. Managers may recompute.
 """
 
 import csv
@@ -12,13 +17,16 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from curation.access import benchmark_access
 from curation.models import Role
-from grading.statistics import CONSENSUS, StatsError, cached_report
+from grading.statistics import CONSENSUS, StatsError, report_cache_key, report_options
+from grading.stats_jobs import stats_job
 
 PAGES = {
     "models": ("leaderboard", "heatmap"),
@@ -28,17 +36,39 @@ PAGES = {
 }
 
 
-def _report(request: HttpRequest, benchmark) -> dict:
+def _options(data, benchmark) -> tuple[dict, str | None]:
+    """The chosen options, or the defaults and the reason when they are bad."""
     chosen = {
-        "k": request.GET.get("k") or None,
-        "labels": request.GET.get("labels") or CONSENSUS,
-        "facet": request.GET.get("facet") or None,
+        "k": data.get("k") or None,
+        "labels": data.get("labels") or CONSENSUS,
+        "facet": data.get("facet") or None,
     }
     try:
-        return cached_report(benchmark=benchmark, **chosen)
+        return report_options(benchmark=benchmark, **chosen), None
     except StatsError as exc:
-        messages.error(request, str(exc))
-        return cached_report(benchmark=benchmark)
+        return report_options(benchmark=benchmark), str(exc)
+
+
+def _query(options: dict) -> str:
+    return urlencode({**options, "facet": options["facet"] or ""})
+
+
+def _computing(request: HttpRequest, access, job, page: str, options: dict) -> HttpResponse:
+    template = "grading/stats/computing.html"
+    if request.htmx:
+        template += "#progress"
+    return render(
+        request,
+        template,
+        {
+            "access": access,
+            "job": job,
+            "page": page,
+            "options": options,
+            "query_string": _query(options),
+            "poll_url": f"{request.path}?{_query(options)}",
+        },
+    )
 
 
 def _download(report: dict, table: str, fmt: str, slug: str) -> HttpResponse:
@@ -59,7 +89,20 @@ def _download(report: dict, table: str, fmt: str, slug: str) -> HttpResponse:
 
 def _page(request: HttpRequest, slug: str, page: str) -> HttpResponse:
     access = benchmark_access(request.user, slug, Role.MANAGER)
-    report = _report(request, access.benchmark)
+    options, problem = _options(request.GET, access.benchmark)
+    if problem:
+        messages.error(request, problem)
+    key = report_cache_key(access.benchmark, options)
+    report = cache.get(key)
+    if report is None:
+        job = stats_job(benchmark=access.benchmark, options=options, by=request.user)
+        report = cache.get(key) if job.status == job.Status.DONE else None
+        if report is None:
+            return _computing(request, access, job, page, options)
+    if request.htmx:  # the figures are there: the computing page reloads itself
+        response = HttpResponse()
+        response["HX-Refresh"] = "true"
+        return response
     fmt = request.GET.get("format")
     if fmt:
         table = request.GET.get("table", PAGES[page][0])
@@ -75,6 +118,7 @@ def _page(request: HttpRequest, slug: str, page: str) -> HttpResponse:
         "query_string": urlencode(
             {"k": report["k"], "labels": report["labels"], "facet": report["facet"] or ""}
         ),
+        "recompute_url": reverse("grading:stats_recompute", args=[slug]),
     }
     if page == "models":
         context["heatmap"] = _heatmap(tables["heatmap"])
@@ -118,3 +162,15 @@ def judges(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def graders(request: HttpRequest, slug: str) -> HttpResponse:
     return _page(request, slug, "graders")
+
+
+@require_POST
+@login_required
+def recompute(request: HttpRequest, slug: str) -> HttpResponse:
+    """Compute the figures of the chosen options again, whatever the cache holds."""
+    access = benchmark_access(request.user, slug, Role.MANAGER)
+    options, _problem = _options(request.POST, access.benchmark)
+    stats_job(benchmark=access.benchmark, options=options, by=request.user, recompute=True)
+    page = request.POST.get("page")
+    name = "grading:stats" if page not in PAGES or page == "models" else f"grading:stats_{page}"
+    return redirect(f"{reverse(name, args=[slug])}?{_query(options)}")

@@ -475,10 +475,13 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
     return manifest, listed
 
 
+MET_JSON = {True: "true", False: "false", None: "null"}
+
+
 def _judgement(case: str, ids_json: list[str], found: list) -> str:
     """One entry of a judgement file: the case's criteria, met or not (None: no gold label)."""
     results = ", ".join(
-        f'{{"criterion_id": {cid}, "criteria_met": {dumps(label[0] if label else None)}}}'
+        f'{{"criterion_id": {cid}, "criteria_met": {MET_JSON[label[0] if label else None]}}}'
         for cid, label in zip(ids_json, found, strict=True)
     )
     return f'{{"case_id": {dumps(case)}, "criteria_results": [{results}]}}'
