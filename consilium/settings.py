@@ -4,9 +4,11 @@ CONSILIUM_ENV is "development" or "production". manage.py defaults to developmen
 ASGI entry points to production, so a server never starts with development secrets by accident.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from consilium.env import env_bool, env_int, env_list, env_str
 
@@ -40,11 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
     "django_htmx",
+    "csp",
     "template_partials",
     "import_export",
     "axes",
@@ -58,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "consilium.middleware.permissions_policy",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -176,8 +181,13 @@ JOB_HEARTBEAT_LIMIT = env_int("JOB_HEARTBEAT_LIMIT", 300)
 # --- API ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that an anonymous request gets 401 with `WWW-Authenticate: Token`.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "consilium.throttling.AnonymousThrottle",
+        "consilium.throttling.UserThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -202,6 +212,19 @@ SPECTACULAR_SETTINGS = {
         "MemberRoleEnum": "curation.models.Role",
     },
 }
+# API rate limits per client (a user, or an address when anonymous), e.g. "600/minute".
+API_THROTTLE_RATES = {
+    "anon": env_str("API_THROTTLE_ANON", "30/minute"),
+    "user": env_str("API_THROTTLE_USER", "600/minute"),
+}
+# API tokens (django-rest-knox): named, shown once, stored as a digest, revocable.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_PREFIX": "csl_",
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_DAYS", 90)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # --- Security: strict in production, relaxed only where development needs plain HTTP ---
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -209,6 +232,26 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True  # htmx sends the token from the page (hx-headers), not the cookie
+# Content-Security-Policy: scripts, styles and everything else only from this site; no inline
+# script or style anywhere (htmx's indicator styles are off, see base.html). The one exception is
+# the hash of the 500 page's own <style>: that page renders without static files.
+ERROR_PAGE_STYLE_HASH = "'sha256-wvZ0QwSmDXueYgIgqGRhlWbYPJqnKprKQjtefHQIulw='"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, ERROR_PAGE_STYLE_HASH],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 if not DEVELOPMENT:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -218,6 +261,8 @@ if not DEVELOPMENT:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_HTTPONLY = True
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import BenchmarkFactory, MembershipFactory, UserFactory
 
@@ -10,6 +11,7 @@ def _fast_deterministic_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.LANGUAGE_CODE = "en"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    cache.clear()  # a fresh cache per test: no API rate-limit history from earlier tests
 
 
 @pytest.fixture

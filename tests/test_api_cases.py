@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from curation.models import AuditEvent, Case, CaseStatus, CaseVersion
 from tests.factories import (
     BenchmarkFactory,
@@ -197,10 +197,10 @@ def test_wrong_methods_are_refused(as_user, benchmark, draft_case):
 
 
 def test_token_authentication_works(benchmark, draft_case, reviewer):
-    token = Token.objects.create(user=reviewer)
+    _token, key = api_token_create(user=reviewer, name="script", days=30)
     client = APIClient()
 
-    with_token = client.get(cases_url(benchmark), HTTP_AUTHORIZATION=f"Token {token.key}")
+    with_token = client.get(cases_url(benchmark), HTTP_AUTHORIZATION=f"Token {key}")
     bad_token = client.get(cases_url(benchmark), HTTP_AUTHORIZATION="Token not-a-real-key")
 
     assert with_token.status_code == 200

@@ -2,9 +2,9 @@
 create and follow campaigns. Refusals change nothing."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from curation.models import Role
 from grading.models import Assignment, Campaign, Label
 from grading.selectors import letters
@@ -136,7 +136,8 @@ def test_another_graders_item_is_not_found(api, benchmark, assignment):
 
 def test_a_grader_grades_a_whole_item_through_the_api_with_a_token(benchmark, grader, assignment):
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=grader).key}")
+    _token, key = api_token_create(user=grader, name="script", days=30)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     url = base(benchmark) + f"items/{assignment.pk}/"
     for key in ("c01", "c02", "c03"):
         for letter in "ABC":

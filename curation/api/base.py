@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
@@ -60,10 +59,9 @@ def api_exception_handler(exc, context):
 
 
 # Base of the endpoints under /api/v1/benchmarks/ (a comment, not a docstring: the schema would
-# show a docstring as the description of every operation). Token authentication comes first so
-# that an anonymous request gets 401 with `WWW-Authenticate: Token` rather than a bare 403.
+# show a docstring as the description of every operation). Authentication: API tokens, then the
+# session (settings.REST_FRAMEWORK), so an anonymous request gets 401 with `WWW-Authenticate`.
 class BenchmarkApi(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
     def get_exception_handler(self):
