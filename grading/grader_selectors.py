@@ -282,7 +282,7 @@ def grader_feedback(*, benchmark: Benchmark, grader) -> list[FeedbackRow]:
     campaigns that give feedback, the newest first. An ordinary item is settled once it has a
     consensus label; a calibration screen once all its graders have submitted, which is when an
     ordinary screen graded alike gets its consensus, so the moment feedback appears does not
-    tell the two apart. Four queries."""
+    tell the two apart (with one grader per item neither ever settles). Four queries."""
     base = Label.objects.filter(
         assignment__grader=grader,
         assignment__submitted_at__isnull=False,
@@ -321,7 +321,11 @@ def grader_feedback(*, benchmark: Benchmark, grader) -> list[FeedbackRow]:
         item__response_id=OuterRef("response_id"), criterion_id=OuterRef("criterion_id")
     )
     calibration = (
-        base.filter(calibration=True, assignment__item__slots_open=0)
+        base.filter(
+            calibration=True,
+            assignment__item__slots_open=0,
+            assignment__item__campaign__graders_per_item__gte=2,
+        )
         .exclude(Exists(unsettled))
         .annotate(gold=Subquery(key.values("met")[:1]), why=Subquery(key.values("rationale")[:1]))
         .filter(gold=~F("met"))
