@@ -18,7 +18,7 @@ from grading.models import (
 )
 from grading.services.assignment import assignment_next, assignment_submit
 from grading.services.calibration import campaign_calibration_set
-from tests.calibration_support import mark, settled_setting
+from tests.calibration_support import grader_user, mark, settled_setting
 from tests.grading_support import approved_version, campaign_over
 
 pytestmark = pytest.mark.django_db
@@ -272,22 +272,25 @@ def test_feedback_shows_where_a_grader_differed_from_gold_with_the_rationale_onl
     assert url("grading_feedback", benchmark) in queue
 
 
-def test_feedback_on_a_calibration_screen_waits_until_the_screen_is_settled(
+def test_feedback_on_a_calibration_screen_waits_until_all_its_graders_submitted(
     client, benchmark, manager, setting, author
 ):
+    """As an ordinary screen gets its consensus when its last grader submits (and never with a
+    single grader per item)."""
     other = approved_version(benchmark, "CC-0002", author=author)
-    second = campaign_over(
-        benchmark, [other], by=manager, graders=[setting.g3], name="Second", graders_per_item=1
-    )
+    g4 = grader_user(benchmark, "g4_grader")
+    second = campaign_over(benchmark, [other], by=manager, graders=[setting.g3, g4], name="Second")
     campaign_calibration_set(campaign=second, by=manager, rate=0.5, show_feedback=True)
-    assignment = assignment_next(grader=setting.g3, campaign=second)
-    while not assignment.item.calibration:
-        mark(assignment, setting.g3)
-        assignment_submit(assignment=assignment, by=setting.g3)
-        assignment = assignment_next(grader=setting.g3, campaign=second)
-    mark(assignment, setting.g3)  # all met: the disputed cell differs from gold
+    CampaignItem.objects.filter(campaign=second, calibration=True).update(position=0)
+    mine = assignment_next(grader=setting.g3, campaign=second)
+    theirs = assignment_next(grader=g4, campaign=second)
+    assert mine.item.calibration
+    assert theirs.item == mine.item
+    mark(mine, setting.g3)  # all met: the disputed cell differs from gold
+    mark(theirs, g4)
+    assignment_submit(assignment=mine, by=setting.g3)
     client.force_login(setting.g3)
     assert client.get(url("grading_feedback", benchmark)).context["rows"] == []
-    assignment_submit(assignment=assignment, by=setting.g3)
+    assignment_submit(assignment=theirs, by=g4)
     [row] = client.get(url("grading_feedback", benchmark)).context["rows"]
     assert row.rationale == "Aspirin dose missing."
