@@ -119,6 +119,34 @@ def test_files_hold_the_gold_set_in_the_design_formats(benchmark, manager, adjud
     assert b"\r\n" not in stored["gold_labels.jsonl"]
 
 
+def test_rows_per_gold_label_are_the_bytes_of_json_dumps_with_sorted_keys(
+    benchmark, manager, adjudicator
+):
+    """The build assembles these rows from pieces encoded once; they must stay exactly what
+    encoding each row would give, multi-turn conversation and quotes included."""
+    from grading.judge_prompt import judge_input
+
+    versions = gold(benchmark, adjudicator)
+    versions[0].messages = [
+        {"role": "user", "content": '他说"胸痛"\n怎么办？'},
+        {"role": "assistant", "content": "多久了？"},
+        {"role": "user", "content": "两小时。"},
+    ]
+    versions[0].save()
+    stored = _stored(release_build(release=cut(benchmark, manager)))
+
+    for name in ("gold_labels.jsonl", "judge_finetune.jsonl"):
+        lines = stored[name].decode().splitlines(keepends=True)
+        assert lines
+        for line in lines:
+            assert line == json.dumps(json.loads(line), ensure_ascii=False, sort_keys=True) + "\n"
+    first = json.loads(stored["judge_finetune.jsonl"].decode().splitlines()[0])
+    expected = judge_input(
+        messages=versions[0].messages, response=first["response"], rubric_item="Criterion 1"
+    )
+    assert {key: first[key] for key in expected} == expected
+
+
 def test_flags_leave_out_responses_labels_and_statistics(benchmark, manager, adjudicator):
     release = _built(
         benchmark,
