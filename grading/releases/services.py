@@ -344,18 +344,38 @@ def release_delete(*, release: Release, by) -> None:
     transaction.on_commit(lambda: [default_storage.delete(p) for p in paths])
 
 
-def release_file_open(*, release_file: ReleaseFile):
-    """The stored file, opened for reading, after checking its bytes against the sha256 the
-    build recorded (the manifest's). Raises ReleaseFileCorrupt on any mismatch or absence."""
+def _checked_copy(release_file: ReleaseFile, target=None) -> None:
+    """Read the stored file (into `target`, a binary file, if given) and check its bytes
+    against the sha256 the build recorded (the manifest's); ReleaseFileCorrupt on any mismatch
+    or absence."""
     if not default_storage.exists(release_file.path):
         raise ReleaseFileCorrupt(release_file.name)
     digest = hashlib.sha256()
     with default_storage.open(release_file.path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
+            if target is not None:
+                target.write(block)
     listed = release_file.release.manifest.get("files", {}).get(release_file.name, {})
     if digest.hexdigest() != release_file.sha256 or listed.get("sha256", release_file.sha256) != (
         release_file.sha256
     ):
         raise ReleaseFileCorrupt(release_file.name)
+
+
+def release_file_open(*, release_file: ReleaseFile):
+    """The stored file, opened for reading, after checking its bytes against the sha256 the
+    build recorded (the manifest's). Raises ReleaseFileCorrupt on any mismatch or absence."""
+    _checked_copy(release_file)
     return default_storage.open(release_file.path, "rb")
+
+
+def release_file_export(*, release_file: ReleaseFile, target: Path) -> None:
+    """Copy the stored file to `target`, checking its bytes on the way (one read instead of
+    two); on a mismatch the copy is removed and ReleaseFileCorrupt raised."""
+    try:
+        with target.open("wb") as out:
+            _checked_copy(release_file, out)
+    except ReleaseFileCorrupt:
+        target.unlink(missing_ok=True)
+        raise

@@ -1,4 +1,3 @@
-import shutil
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -13,7 +12,7 @@ from grading.releases.services import (
     ReleaseRefused,
     release_build,
     release_create,
-    release_file_open,
+    release_file_export,
     release_publish,
 )
 from grading.selectors import approved_versions
@@ -65,8 +64,7 @@ class Command(BaseCommand):
             target = out / stored.name
             target.parent.mkdir(parents=True, exist_ok=True)
             try:
-                with release_file_open(release_file=stored) as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+                release_file_export(release_file=stored, target=target)
             except ReleaseFileCorrupt as exc:
                 raise CommandError(f"{exc}: the stored file does not match its sha256.") from exc
         self.stdout.write(
