@@ -1,6 +1,6 @@
 """The grading API, mounted at /api/v1/benchmarks/<slug>/grading/ (consilium/api_urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from grading import api
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("campaigns/", api.CampaignsApi.as_view(), name="api-campaigns"),
     path("campaigns/<int:pk>/", api.CampaignDetailApi.as_view(), name="api-campaign"),
     path("campaigns/<int:pk>/cases/", api.CampaignCasesApi.as_view(), name="api-campaign-cases"),
+    path("", include("grading.grader_api")),
 ]
