@@ -13,7 +13,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from curation.models import Role
-from grading.models import Label, ModelUnderTest, Rater, Response
+from grading.models import AdjudicationItem, Campaign, Label, ModelUnderTest, Rater, Response
+from grading.services.adjudication import adjudication_decide
 from grading.services.assignment import assignment_next, assignment_submit
 from tests.factories import MembershipFactory, UserFactory
 from tests.grading_support import approved_version, campaign_over, mark_all
@@ -86,7 +87,7 @@ def assert_blind(content, where: str) -> None:
 
 
 def test_nothing_a_grader_receives_names_a_model_or_shows_others_labels(
-    client, benchmark, grader, setting
+    client, benchmark, grader, adjudicator, setting
 ):
     slug = benchmark.slug
     client.force_login(grader)
@@ -151,7 +152,18 @@ def test_nothing_a_grader_receives_names_a_model_or_shows_others_labels(
     visit(api.post(base + f"items/{item['id']}/submit/", {}, format="json"), "API submit")
     visit(api.get("/api/schema/"), "API schema")
 
-    assert len(seen) == 27
+    # Feedback, once the campaign gives it and an item of theirs is decided against them.
+    Campaign.objects.filter(pk=setting.pk).update(show_feedback=True)
+    disputed = AdjudicationItem.objects.filter(status=AdjudicationItem.Status.OPEN).first()
+    adjudication_decide(
+        item=disputed, by=adjudicator, met=False, rationale="Dose matters.", revision=1
+    )
+    page = visit(client.get(reverse("grading:grading_feedback", args=[slug])), "feedback")
+    assert "Dose matters." in page.content.decode()
+    assert adjudicator.username not in page.content.decode()
+    visit(api.get(base + "feedback/"), "API feedback")
+
+    assert len(seen) == 29
 
 
 def test_the_manager_does_see_the_models(client, benchmark, manager, setting):
