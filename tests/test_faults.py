@@ -1,14 +1,20 @@
 """Faults during grading: the database server going away, a save sent twice, two graders after
 one last slot. Nothing saved may be lost, nothing may be saved twice, and the app carries on.
 
-The restart is simulated by killing the app's database connections (`pg_terminate_backend`),
-which is what a PostgreSQL restart does to them, on this test's own database only, so the other
-test processes are not disturbed. Requests go through Django's real WSGI handler, as under
-gunicorn: at the start of each request it drops a connection found unusable (CONN_HEALTH_CHECKS),
-a step the test client leaves out.
+In the parallel suites the restart is simulated by killing the app's database connections
+(`pg_terminate_backend`), which is what a restart does to them, on this test's own database
+only, so the other test processes are not disturbed. The real restart (marker `faults`) runs
+alone: .ci/run, or CONSILIUM_FAULTS=1 with CONSILIUM_PG_RESTART naming the restart command when
+the server is not the machine's `main` cluster.
+
+Requests go through Django's real WSGI handler, as under gunicorn: at the start of each request
+it drops a connection found unusable (CONN_HEALTH_CHECKS), a step the test client leaves out.
 """
 
+import os
+import subprocess
 import threading
+import time
 
 import psycopg
 import pytest
@@ -109,6 +115,48 @@ def test_marks_survive_a_database_restart_during_grading_and_the_app_reconnects(
     assert LabelHistory.objects.filter(label__assignment=item).count() == 3
     assert Assignment.objects.get(pk=item.pk).submitted_at is not None
     assert AuditEvent.objects.filter(action="label.set").count() == 3
+
+
+def restart_postgresql() -> None:
+    """Restart the database server for real and wait until it answers again."""
+    version = " ".join(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else ""
+    command = os.environ.get(
+        "CONSILIUM_PG_RESTART", f"pg_ctlcluster --skip-systemctl-redirect {version} main restart"
+    )
+    subprocess.run(command, shell=True, check=True, capture_output=True, timeout=120)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            terminate_app_connections()  # answers once the server is up; kills nothing new
+            return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+@pytest.mark.faults
+@postgresql_only
+@pytest.mark.skipif(
+    not os.environ.get("CONSILIUM_FAULTS"),
+    reason="restarts the PostgreSQL server, which would cut off every other test process: "
+    ".ci/run runs it alone (CONSILIUM_FAULTS=1 ./bin/test -n 0 -m faults)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_marks_survive_a_real_postgresql_restart_during_grading(benchmark, grader, item):
+    browser = Browser(grader)
+    assert browser.request("post", mark_url(benchmark, item, "c01"), {"met": "1"}) == 200
+
+    restart_postgresql()
+
+    assert browser.request("post", mark_url(benchmark, item, "c02"), {"met": "0"}) == 200
+    assert browser.request("post", mark_url(benchmark, item, "c03"), {"met": "1"}) == 200
+    submit = reverse("grading:submit", args=[benchmark.slug, item.pk])
+    assert browser.request("post", submit, {"seconds": "30"}) in (200, 302)
+    close_old_connections()
+    marks = dict(Label.objects.filter(assignment=item).values_list("criterion__key", "met"))
+    assert marks == {"c01": True, "c02": False, "c03": True}
+    assert Assignment.objects.get(pk=item.pk).submitted_at is not None
 
 
 @postgresql_only
