@@ -43,3 +43,15 @@ def test_inline_labels_take_the_colon_of_the_language(language, added):
         html = render_to_string("grading/releases/_changelog.html", {"changelog": changelog})
 
     assert f"<strong>{added}</strong> CC-0002" in html
+
+
+class ConsentForm(forms.Form):
+    notify = forms.BooleanField(label="Notify the graders", required=False)
+
+
+def test_a_checkbox_sits_beside_its_label_without_optional():
+    html = render_to_string("includes/field.html", {"field": ConsentForm()["notify"]})
+
+    assert '<label class="checkbox-field" for="id_notify"><input type="checkbox"' in html
+    assert "Notify the graders</label>" in html
+    assert "optional" not in html
