@@ -46,6 +46,7 @@ _AREAS = [
     ({Role.ADJUDICATOR}, "adjudication", _("Adjudication"), "grading:adjudication_queue"),
     ({Role.MANAGER}, "statistics", _("Statistics"), "grading:stats"),
     ({Role.MANAGER}, "releases", _("Releases"), "grading:releases"),
+    ({Role.MANAGER}, "runs", _("Model runs"), "runner:runs"),
     ({Role.MANAGER}, "manage", _("Manage"), "curation:manage"),
 ]
 

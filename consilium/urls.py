@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/", include("consilium.api_urls")),
     path("b/<slug:slug>/", include("curation.urls")),
     path("b/<slug:slug>/", include("grading.urls")),
+    path("b/<slug:slug>/", include("runner.urls")),
 ]

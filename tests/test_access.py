@@ -103,7 +103,7 @@ def _nav_keys(response) -> list[str]:
         ("reviewer", ["cases", "review"]),
         ("grader", ["grading"]),
         ("adjudicator", ["adjudication"]),
-        ("manager", ["cases", "statistics", "releases", "manage"]),
+        ("manager", ["cases", "statistics", "releases", "runs", "manage"]),
     ],
 )
 def test_nav_shows_exactly_the_entries_of_the_users_roles(
@@ -142,6 +142,7 @@ def test_nav_of_a_person_with_several_roles_follows_role_order(client, benchmark
         "grading",
         "statistics",
         "releases",
+        "runs",
         "manage",
     ]
 
@@ -205,6 +206,7 @@ def test_dashboard_lists_each_benchmark_with_roles_and_areas(client, benchmark, 
         "grading",
         "statistics",
         "releases",
+        "runs",
         "manage",
     ]
     html = response.content.decode()
