@@ -397,15 +397,19 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
                     )
                 rows.response(model, sample, text)
                 found = [gold.get((response_id, c.pk)) for c in criteria]
-                if gold_out:
+                if gold_out:  # a response's rows are written at once: fewer, larger writes
+                    gold_rows, tuning_rows = [], []
                     for n, label in enumerate(found):
                         if label is None:
                             continue
                         met, method, note = enc(label[0]), enc(label[1]), enc(label[2])
-                        counts["gold_labels"] += 1
-                        gold_out.write(rows.gold(keys[n], met, method, note))
+                        gold_rows.append(rows.gold(keys[n], met, method, note))
                         if tuning_out:
-                            tuning_out.write(rows.tuning(keys[n], rubric_items[n], met, note))
+                            tuning_rows.append(rows.tuning(keys[n], rubric_items[n], met, note))
+                    counts["gold_labels"] += len(gold_rows)
+                    gold_out.write(b"".join(gold_rows))
+                    if tuning_out:
+                        tuning_out.write(b"".join(tuning_rows))
                 if judgements and model not in first_sample:
                     first_sample[model] = _judgement(case, ids_json, found)
             if judgements:
