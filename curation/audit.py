@@ -123,6 +123,8 @@ def event_details(data: dict, limit: int = 300) -> str:
             return "{" + ", ".join(f"{k}: {text(v)}" for k, v in value.items()) + "}"
         if isinstance(value, list | tuple):
             return ", ".join(text(v) for v in value)
+        if isinstance(value, bool):
+            return str(_("yes") if value else _("no"))
         return "—" if value is None else str(value)
 
     line = "; ".join(f"{key}: {text(value)}" for key, value in data.items())

@@ -39,7 +39,7 @@ def events(benchmark, manager, author):
             action="membership.add",
             obj=author,
             benchmark=benchmark,
-            data={"roles": ["author"]},
+            data={"roles": ["author"], "approved": True},
         )
         audit_record(actor=author, action="case.create", obj=benchmark, benchmark=benchmark)
     with time_machine.travel(datetime(2026, 11, 3, 9, 0, tzinfo=UTC), tick=False):
@@ -69,6 +69,7 @@ def test_manager_sees_the_benchmarks_events_newest_first_in_plain_words(
     assert "Added a member" in html
     assert "Nobody (background work)" in html
     assert "roles: author" in html
+    assert "approved: yes" in html
     assert 'aria-current="page">Audit trail<' in html
 
 
