@@ -30,7 +30,6 @@ __all__ = ["JobProgress", "JobType", "heartbeat_stopped", "job_run", "job_start"
 
 # Steps a job reports, stored as the key and translated when shown.
 STEPS: dict[str, Promise] = {
-    "queued": _("waiting for the worker"),
     "reading": _("reading and checking the file"),
     "writing": _("writing"),
     "statistics": _("computing the statistics"),

@@ -17,7 +17,8 @@ from tests.release_support import gold, media  # noqa: F401 (fixture)
 pytestmark = pytest.mark.usefixtures("media")
 
 
-def _worker() -> threading.Thread:
+def task_worker() -> threading.Thread:
+    """A database-queue worker (as under bin/serve) that runs one task in a thread."""
     worker = Worker(
         queue_names=["default"],
         interval=0.1,
@@ -52,7 +53,7 @@ def test_manager_cuts_watches_downloads_and_verifies_a_release(
     assert page.locator("[data-status=draft]").is_visible()
     screenshot(page, "release-queued")
 
-    worker = _worker()
+    worker = task_worker()
     worker.start()
     page.locator("[data-status=built]").wait_for(timeout=30_000)  # swapped in by htmx
     worker.join(timeout=30)
