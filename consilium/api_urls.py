@@ -39,4 +39,5 @@ urlpatterns = [
     path("v1/benchmarks/<slug:slug>/grading/", include("grading.api_urls")),
     path("v1/benchmarks/<slug:slug>/adjudication/", include("grading.adjudication_api")),
     path("v1/benchmarks/<slug:slug>/releases/", include("grading.release_api")),
+    path("v1/benchmarks/<slug:slug>/runs/", include("runner.api")),
 ]
