@@ -130,7 +130,9 @@ class ReviewItemSerializer(serializers.Serializer):
 
 
 class RefusedSerializer(ErrorSerializer):
-    code = serializers.CharField()
+    code = serializers.CharField(
+        required=False, help_text="Why the case refuses it; absent when the role is missing."
+    )
 
 
 def refused(error: ReviewRefused) -> Response:

@@ -106,7 +106,13 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class LineErrorSerializer(serializers.Serializer):
-    line = serializers.IntegerField(help_text=_("1-based line (0: the file as a whole)"))
+    line = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            "1-based line (0: the file as a whole); absent when a field of the request itself "
+            "is wrong"
+        ),
+    )
     field = serializers.CharField()
     message = serializers.CharField()
 
