@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consilium.admin import ReadOnlyAdmin
 from runner.models import Endpoint, JudgeItem, ResponseItem, Run
+from runner.services import ENDPOINT_FIELDS
 
 
 @admin.register(Endpoint)
@@ -12,6 +13,7 @@ class EndpointAdmin(ReadOnlyAdmin):
     list_display = ["name", "benchmark", "model", "base_url", "has_stored_key", "api_key_env"]
     list_select_related = ["benchmark"]
     exclude = ["api_key_encrypted"]
+    readonly_fields = ["benchmark", *ENDPOINT_FIELDS, "created_by"]
 
     @admin.display(boolean=True, description=_("API key stored"))
     def has_stored_key(self, endpoint: Endpoint) -> bool:
