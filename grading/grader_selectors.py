@@ -39,7 +39,8 @@ from grading.models import (
 )
 from grading.selectors import LETTERS
 from grading.services.calibration import grader_threshold
-from grading.stats.confusion import cohen_kappa
+from grading.stats.arrays import figure
+from grading.stats.confusion import kappa_from_tables
 
 
 @dataclass
@@ -82,7 +83,9 @@ def figures(
     n = int(calibration.sum())
     into.calibration_n = n
     into.calibration_accuracy = float(np.trace(calibration)) / n if n else None
-    into.calibration_kappa = cohen_kappa(calibration) if n else None
+    # The closed form (the statistics' bootstrap twin of scikit-learn's): a page must not pay
+    # for importing scikit-learn.
+    into.calibration_kappa = figure(kappa_from_tables(calibration)) if n else None
     m = int(consensus.sum())
     into.consensus_n = m
     into.consensus_agreement = float(np.trace(consensus)) / m if m else None

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from curation.models import Role
 from grading.models import (
     AdjudicationItem,
+    CalibrationGold,
     CalibrationItem,
     Campaign,
     CampaignItemResponse,
@@ -13,7 +14,7 @@ from grading.models import (
 )
 from grading.services.adjudication import adjudication_decide
 from grading.services.assignment import assignment_next, assignment_submit
-from grading.services.calibration import calibration_item_mark
+from grading.services.calibration import calibration_item_mark, grader_send_calibration
 from grading.services.labels import label_set
 from tests.factories import MembershipFactory, UserFactory
 from tests.grading_support import approved_version, campaign_over
@@ -80,3 +81,32 @@ def calibration_labels():
 
 def calibration_responses() -> set[int]:
     return set(CalibrationItem.objects.values_list("response_id", flat=True))
+
+
+def calibration_with_two_misses(benchmark, setting: Setting, *, manager, author):
+    """g3 is sent one calibration screen (the 3 responses of CC-0001) in a campaign of its own
+    and misses two cells: the disputed one marked met (gold: not met) and one met cell marked not
+    met. Submitted with 90 seconds."""
+    third = approved_version(benchmark, "CC-0003", author=author)
+    campaign = campaign_over(
+        benchmark, [third], by=manager, graders=[setting.g3], name="Third", graders_per_item=1
+    )
+    grader_send_calibration(benchmark=benchmark, grader=setting.g3, by=manager, count=1)
+    disputed = AdjudicationItem.objects.get()
+    gold = {
+        (g.item.response_id, g.criterion_id): g.met
+        for g in CalibrationGold.objects.select_related("item")
+    }
+    assignment = assignment_next(grader=setting.g3, campaign=campaign)
+    assert assignment.item.calibration
+    other = next(r for r in assignment.item.responses.all() if r.pk != disputed.response_id)
+
+    def answer(response, criterion):
+        if (response.pk, criterion.pk) == (disputed.response_id, disputed.criterion_id):
+            return True
+        if response == other and criterion.key == "c03":
+            return False
+        return gold[(response.pk, criterion.pk)]
+
+    mark(assignment, setting.g3, met=answer)
+    assignment_submit(assignment=assignment, by=setting.g3, seconds=90)

@@ -12,10 +12,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from grading.grader_selectors import grader_rows
-from grading.models import AdjudicationItem, Assignment, CalibrationGold
+from grading.models import Assignment
 from grading.services.assignment import assignment_next, assignment_submit
-from grading.services.calibration import grader_send_calibration, grader_threshold_set
-from tests.calibration_support import mark, settled_setting
+from grading.services.calibration import grader_threshold_set
+from tests.calibration_support import calibration_with_two_misses, mark, settled_setting
 from tests.grading_support import approved_version, campaign_over
 
 pytestmark = pytest.mark.django_db
@@ -35,31 +35,7 @@ def rows(benchmark, manager, adjudicator, author):
         assignment = assignment_next(grader=user, campaign=second)
         mark(assignment, user)
         assignment_submit(assignment=assignment, by=user, seconds=120)
-    third = approved_version(benchmark, "CC-0003", author=author)
-    campaign = campaign_over(
-        benchmark, [third], by=manager, graders=[setting.g3], name="Third", graders_per_item=1
-    )
-    grader_send_calibration(benchmark=benchmark, grader=setting.g3, by=manager, count=1)
-    disputed = AdjudicationItem.objects.get()
-    gold = {
-        (g.item.response_id, g.criterion_id): g.met
-        for g in CalibrationGold.objects.select_related("item")
-    }
-    assignment = assignment_next(grader=setting.g3, campaign=campaign)
-    assert assignment.item.calibration
-    other_response = next(
-        r for r in assignment.item.responses.all() if r.pk != disputed.response_id
-    )
-
-    def answer(response, criterion):
-        if (response.pk, criterion.pk) == (disputed.response_id, disputed.criterion_id):
-            return True  # gold: not met
-        if response == other_response and criterion.key == "c03":
-            return False  # gold: met
-        return gold[(response.pk, criterion.pk)]
-
-    mark(assignment, setting.g3, met=answer)
-    assignment_submit(assignment=assignment, by=setting.g3, seconds=90)
+    calibration_with_two_misses(benchmark, setting, manager=manager, author=author)
     return setting, {row.grader.username: row for row in grader_rows(benchmark=benchmark)}
 
 
