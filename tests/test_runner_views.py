@@ -248,3 +248,13 @@ def test_two_judges_side_by_side_against_consensus_and_each_other(
     assert [side["name"] for side in report["sides"]] == ["fake-gpt", "frontier-judge"]
     assert report["between"]["n"] == 1
     assert "Against consensus" in response.content.decode()
+
+
+def test_a_run_problem_is_shown_in_the_readers_language(client, benchmark, manager, judge_run):
+    client.force_login(manager)
+    client.cookies.load({"django_language": "zh-hans"})
+
+    page = client.get(reverse("runner:run", args=[benchmark.slug, judge_run.pk])).content.decode()
+
+    assert "裁判模型的回答中没有 criteria_met 为 true/false 的 JSON 对象。" in page
+    assert "The judge&#x27;s answer holds no JSON object" not in page
