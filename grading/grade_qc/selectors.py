@@ -53,3 +53,30 @@ def grade_qc_queue(*, benchmark: Benchmark, user) -> QuerySet:
 
 def grade_qc_open_count(*, benchmark: Benchmark, user) -> int:
     return GradeCheck.objects.filter(benchmark=benchmark, verdict="").exclude(grader=user).count()
+
+
+def grade_qc_summary(*, benchmark: Benchmark) -> dict[str, int]:
+    """Open, confirmed and corrected checks of the benchmark. One query."""
+    return GradeCheck.objects.filter(benchmark=benchmark).aggregate(
+        open=Count("pk", filter=Q(verdict="")),
+        confirmed=Count("pk", filter=Q(verdict=GradeCheck.Verdict.CONFIRMED)),
+        corrected=Count("pk", filter=Q(verdict=GradeCheck.Verdict.CORRECTED)),
+    )
+
+
+def grade_check_get(*, benchmark: Benchmark, pk: int) -> GradeCheck | None:
+    """One check with what the reviewer reads: the case version, the response text, the
+    criterion and the grader's label; never the model (not even loaded)."""
+    return (
+        GradeCheck.objects.filter(benchmark=benchmark, pk=pk)
+        .select_related("label__criterion", "label__response__case_version__case")
+        .first()
+    )
+
+
+def grade_check_next(*, benchmark: Benchmark, user, after: GradeCheck | None = None):
+    """The user's next open check (skipping `after`), or None."""
+    queue = grade_qc_queue(benchmark=benchmark, user=user)
+    if after is not None:
+        queue = queue.exclude(pk=after.pk)
+    return queue.first()

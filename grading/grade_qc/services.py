@@ -146,7 +146,6 @@ def grade_check_verdict(
         locked.corrected_met = not grader_met if verdict == GradeCheck.Verdict.CORRECTED else None
         locked.reason = reason
         locked.checked_at = timezone.now()
-        locked.full_clean()
         locked.save()
         audit_record(
             actor=by,
