@@ -1,6 +1,7 @@
 from django.urls import include, path, re_path
 
 from grading import adjudication_views, import_views, release_views, views
+from grading.grade_qc import views as grade_qc_views
 
 app_name = "grading"
 VERSION = r"\d+\.\d+\.\d+"
@@ -49,6 +50,11 @@ urlpatterns = [
         name="adjudication_decide",
     ),
     path("adjudication/items/<int:pk>/flag/", adjudication_views.flag, name="adjudication_flag"),
+    path("grade-qc/", grade_qc_views.queue, name="grade_qc_queue"),
+    path("grade-qc/settings/", grade_qc_views.settings, name="grade_qc_settings"),
+    path("grade-qc/draw/", grade_qc_views.draw, name="grade_qc_draw"),
+    path("grade-qc/checks/<int:pk>/", grade_qc_views.item, name="grade_qc_item"),
+    path("grade-qc/checks/<int:pk>/verdict/", grade_qc_views.verdict, name="grade_qc_verdict"),
     path("gold/", adjudication_views.gold, name="gold_set"),
     path("import/labels/", adjudication_views.import_labels, name="import_labels"),
     re_path(
