@@ -44,6 +44,7 @@ _AREAS = [
     ({Role.REVIEWER}, "review", _("Review"), "curation:review_queue"),
     ({Role.GRADER}, "grading", _("Grading"), "grading:queue"),
     ({Role.ADJUDICATOR}, "adjudication", _("Adjudication"), "grading:adjudication_queue"),
+    ({Role.ADJUDICATOR}, "grade_qc", _("Grade QC"), "grading:grade_qc_queue"),
     ({Role.MANAGER}, "statistics", _("Statistics"), "grading:stats"),
     ({Role.MANAGER}, "releases", _("Releases"), "grading:releases"),
     ({Role.MANAGER}, "runs", _("Model runs"), "runner:runs"),

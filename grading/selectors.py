@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 
 from curation.models import Benchmark, CaseStatus, CaseVersion, Criterion, Review, Role
 from grading.adjudication_selectors import adjudication_open_count
+from grading.grade_qc.selectors import grade_qc_open_count
 from grading.models import (
     Assignment,
     Campaign,
@@ -147,7 +148,7 @@ def grader_queue(*, benchmark: Benchmark, grader) -> list[QueueRow]:
 
 def queue_counts(*, benchmark: Benchmark, user, roles: set[str]) -> dict[str, int]:
     """Open work for the navigation: for a grader, their unfinished items plus the items they
-    could still take; for an adjudicator, the open disagreements."""
+    could still take; for an adjudicator, the open disagreements and the grades to check."""
     counts = {}
     if Role.GRADER in roles:
         rows = grader_queue(benchmark=benchmark, grader=user)
@@ -156,6 +157,7 @@ def queue_counts(*, benchmark: Benchmark, user, roles: set[str]) -> dict[str, in
         )
     if Role.ADJUDICATOR in roles:
         counts["adjudication"] = adjudication_open_count(benchmark=benchmark)
+        counts["grade_qc"] = grade_qc_open_count(benchmark=benchmark, user=user)
     return counts
 
 

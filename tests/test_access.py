@@ -102,7 +102,7 @@ def _nav_keys(response) -> list[str]:
         ("author", ["cases", "authoring"]),
         ("reviewer", ["cases", "review"]),
         ("grader", ["grading"]),
-        ("adjudicator", ["adjudication"]),
+        ("adjudicator", ["adjudication", "grade_qc"]),
         ("manager", ["cases", "statistics", "releases", "runs", "manage"]),
     ],
 )
@@ -274,9 +274,9 @@ def test_benchmark_home_query_count_is_fixed(
         CaseFactory(benchmark=benchmark, status=status)
     client.force_login(manager)
 
-    # session, user, access, status counts, memberships, open curation counts, open grading
-    # and adjudication counts (header)
-    with django_assert_max_num_queries(8):
+    # session, user, access, status counts, memberships, open curation counts, open grading,
+    # adjudication and grade QC counts (header)
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("curation:benchmark_home", args=[benchmark.slug]))
 
     assert response.status_code == 200
