@@ -113,65 +113,60 @@ def _act(request: HttpRequest, action, done: str) -> None:
         messages.success(request, done)
 
 
+def _grader_action(request: HttpRequest, slug: str, user_id: int, form_class, run, done):
+    """One action on one grader: `run(benchmark, grader, by, data)` with the form's data, then
+    back to the grader's page with `done(grader, data)` or the refusal as the message."""
+    access = _manager(request, slug)
+    user = _grader(access, user_id)
+    form = form_class(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        _act(
+            request,
+            lambda: run(benchmark=access.benchmark, grader=user, by=request.user, **data),
+            done(user, data),
+        )
+    else:
+        _form_error(request, form)
+    return redirect("grading:grader", slug, user.pk)
+
+
 @require_POST
 @login_required
 def grader_pause_view(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
-    access = _manager(request, slug)
-    user = _grader(access, user_id)
-    form = PauseForm(request.POST)
-    paused = form.is_valid() and form.cleaned_data["paused"]
-    _act(
-        request,
-        lambda: grader_pause(
-            benchmark=access.benchmark, grader=user, by=request.user, paused=paused
-        ),
-        gettext("%(name)s gets no new screens.") % {"name": user}
-        if paused
-        else gettext("%(name)s can grade again.") % {"name": user},
-    )
-    return redirect("grading:grader", slug, user.pk)
+    def done(user, data) -> str:
+        if data["paused"]:
+            return gettext("%(name)s gets no new screens.") % {"name": user}
+        return gettext("%(name)s can grade again.") % {"name": user}
+
+    return _grader_action(request, slug, user_id, PauseForm, grader_pause, done)
 
 
 @require_POST
 @login_required
 def grader_calibrate_view(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
-    access = _manager(request, slug)
-    user = _grader(access, user_id)
-    form = CalibrationSetForm(request.POST)
-    if not form.is_valid():
-        _form_error(request, form)
-        return redirect("grading:grader", slug, user.pk)
-    count = form.cleaned_data["count"]
-    _act(
-        request,
-        lambda: grader_send_calibration(
-            benchmark=access.benchmark, grader=user, by=request.user, count=count
-        ),
-        gettext("The next %(count)d screens of %(name)s are calibration items.")
-        % {"count": count, "name": user},
-    )
-    return redirect("grading:grader", slug, user.pk)
+    def done(user, data) -> str:
+        return gettext("The next %(count)d screens of %(name)s are calibration items.") % {
+            "count": data["count"],
+            "name": user,
+        }
+
+    return _grader_action(request, slug, user_id, CalibrationSetForm, grader_send_calibration, done)
 
 
 @require_POST
 @login_required
 def grader_exclude_view(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
-    access = _manager(request, slug)
-    user = _grader(access, user_id)
-    form = ExcludeForm(request.POST)
-    excluded = form.is_valid() and form.cleaned_data["excluded"]
-    _act(
-        request,
-        lambda: grader_exclude(
-            benchmark=access.benchmark, grader=user, by=request.user, excluded=excluded
-        ),
-        gettext("The labels of %(name)s no longer count towards consensus; consensus recomputed.")
-        % {"name": user}
-        if excluded
-        else gettext("The labels of %(name)s count towards consensus again; consensus recomputed.")
-        % {"name": user},
-    )
-    return redirect("grading:grader", slug, user.pk)
+    def done(user, data) -> str:
+        if data["excluded"]:
+            return gettext(
+                "The labels of %(name)s no longer count towards consensus; consensus recomputed."
+            ) % {"name": user}
+        return gettext(
+            "The labels of %(name)s count towards consensus again; consensus recomputed."
+        ) % {"name": user}
+
+    return _grader_action(request, slug, user_id, ExcludeForm, grader_exclude, done)
 
 
 @require_POST

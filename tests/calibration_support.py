@@ -9,7 +9,11 @@ from grading.models import (
     CalibrationGold,
     CalibrationItem,
     Campaign,
+    CampaignItem,
     CampaignItemResponse,
+    Consensus,
+    GraderQualitySettings,
+    GraderState,
     Label,
 )
 from grading.services.adjudication import adjudication_decide
@@ -110,3 +114,16 @@ def calibration_with_two_misses(benchmark, setting: Setting, *, manager, author)
 
     mark(assignment, setting.g3, met=answer)
     assignment_submit(assignment=assignment, by=setting.g3, seconds=90)
+
+
+def quality_state() -> tuple:
+    """What grader quality actions can change, to show that a refusal changed nothing."""
+    return (
+        list(GraderState.objects.values_list("grader_id", "paused", "calibration_due", "excluded")),
+        list(CalibrationItem.objects.values_list("pk", "retired_at")),
+        list(Campaign.objects.values_list("pk", "calibration_rate", "show_feedback")),
+        CampaignItem.objects.count(),
+        GraderQualitySettings.objects.count(),
+        Label.objects.filter(excluded=True).count(),
+        Consensus.objects.count(),
+    )

@@ -7,15 +7,12 @@ from rest_framework.test import APIClient
 from curation.models import AuditEvent
 from grading.models import (
     CalibrationItem,
-    Campaign,
-    CampaignItem,
     Consensus,
     GraderQualitySettings,
     GraderState,
-    Label,
 )
 from grading.services.calibration import campaign_calibration_set
-from tests.calibration_support import settled_setting
+from tests.calibration_support import quality_state, settled_setting
 from tests.grading_support import approved_version
 
 pytestmark = pytest.mark.django_db
@@ -52,27 +49,15 @@ def endpoints(setting):
     ]
 
 
-def snapshot():
-    return (
-        list(GraderState.objects.values_list("grader_id", "paused", "calibration_due", "excluded")),
-        list(CalibrationItem.objects.values_list("pk", "retired_at")),
-        list(Campaign.objects.values_list("pk", "calibration_rate", "show_feedback")),
-        CampaignItem.objects.count(),
-        GraderQualitySettings.objects.count(),
-        Label.objects.filter(excluded=True).count(),
-        Consensus.objects.count(),
-    )
-
-
 @pytest.mark.parametrize(("who", "status"), [("g1", 403), ("adjudicator", 403), ("outsider", 404)])
 def test_grader_quality_endpoints_are_for_managers(request, benchmark, setting, who, status):
     user = setting.g1 if who == "g1" else request.getfixturevalue(who)
     api = api_for(user)
-    before = snapshot()
+    before = quality_state()
     for method, path, data in endpoints(setting):
         response = getattr(api, method)(base(benchmark) + path, data, format="json")
         assert response.status_code == status, path
-    assert snapshot() == before
+    assert quality_state() == before
 
 
 def test_anonymous_requests_are_refused(benchmark, setting):
@@ -126,11 +111,11 @@ def test_marking_through_the_api_and_its_refusals(benchmark, manager, author):
 def test_campaign_rate_outside_0_to_half_is_a_400_and_changes_nothing(benchmark, manager, setting):
     api = api_for(manager)
     url = base(benchmark) + f"calibration/campaigns/{setting.first.pk}/"
-    before = snapshot()
+    before = quality_state()
     for rate in (-0.1, 0.51, 2):
         response = api.put(url, {"rate": rate, "show_feedback": True}, format="json")
         assert response.status_code == 400
-    assert snapshot() == before
+    assert quality_state() == before
     response = api.put(url, {"rate": 0.5, "show_feedback": True}, format="json")
     assert response.json() == {"rate": 0.5, "show_feedback": True}
     setting.first.refresh_from_db()

@@ -9,7 +9,6 @@ from curation.models import AuditEvent
 from grading.models import (
     AdjudicationItem,
     CalibrationItem,
-    Campaign,
     CampaignItem,
     Consensus,
     GraderQualitySettings,
@@ -18,7 +17,7 @@ from grading.models import (
 )
 from grading.services.assignment import assignment_next, assignment_submit
 from grading.services.calibration import campaign_calibration_set
-from tests.calibration_support import grader_user, mark, settled_setting
+from tests.calibration_support import grader_user, mark, quality_state, settled_setting
 from tests.grading_support import approved_version, campaign_over
 
 pytestmark = pytest.mark.django_db
@@ -59,17 +58,6 @@ def route_args(setting, needs):
     }[needs]
 
 
-def snapshot():
-    return (
-        list(GraderState.objects.values_list("grader_id", "paused", "calibration_due", "excluded")),
-        list(CalibrationItem.objects.values_list("pk", "retired_at")),
-        list(Campaign.objects.values_list("pk", "calibration_rate", "show_feedback")),
-        GraderQualitySettings.objects.count(),
-        Label.objects.filter(excluded=True).count(),
-        Consensus.objects.count(),
-    )
-
-
 @pytest.mark.parametrize(("name", "method", "needs"), MANAGER_ROUTES)
 @pytest.mark.parametrize(("who", "status"), [("g1", 403), ("adjudicator", 403), ("outsider", 404)])
 def test_grader_quality_pages_are_for_managers(
@@ -77,11 +65,11 @@ def test_grader_quality_pages_are_for_managers(
 ):
     user = getattr(setting, who) if who == "g1" else request.getfixturevalue(who)
     client.force_login(user)
-    before = snapshot()
+    before = quality_state()
     data = {"paused": "1", "excluded": "1", "count": "2", "threshold": "50", "response": "1"}
     response = getattr(client, method)(url(name, benchmark, *route_args(setting, needs)), data)
     assert response.status_code == status
-    assert snapshot() == before
+    assert quality_state() == before
 
 
 @pytest.mark.parametrize(("name", "method", "needs"), MANAGER_ROUTES)
