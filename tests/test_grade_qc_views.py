@@ -13,12 +13,16 @@ from tests.test_grade_qc import MODEL_NAME, second_grader, submitted_grades
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def checks(benchmark, manager, grader):
+def open_checks(benchmark, manager, grader):
     """Six open checks: a third of two graders' nine grades each."""
     submitted_grades(benchmark, manager, [grader, second_grader(benchmark)], cases=1)
     grade_qc_settings_set(benchmark=benchmark, by=manager, share=1 / 3, seed=3)
     return GradeCheck.objects.filter(benchmark=benchmark).order_by("pk")
+
+
+@pytest.fixture
+def checks(benchmark, manager, grader):
+    return open_checks(benchmark, manager, grader)
 
 
 def url(name, benchmark, *args):
