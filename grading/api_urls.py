@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from grading import api
+from grading.grade_qc import api as grade_qc_api
 
 ITEM = "items/<int:pk>/"
 
@@ -20,4 +21,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/", api.CampaignDetailApi.as_view(), name="api-campaign"),
     path("campaigns/<int:pk>/cases/", api.CampaignCasesApi.as_view(), name="api-campaign-cases"),
     path("", include("grading.grader_api")),
+    path("qc/", grade_qc_api.QcQueueApi.as_view(), name="api-grade-qc-queue"),
+    path("qc/<int:pk>/", grade_qc_api.QcCheckApi.as_view(), name="api-grade-qc-check"),
+    path("qc/<int:pk>/verdict/", grade_qc_api.QcVerdictApi.as_view(), name="api-grade-qc-verdict"),
 ]
