@@ -12,7 +12,7 @@ class EndpointForm(forms.ModelForm):
     key replaces the stored one, leaving it empty keeps it."""
 
     base_url = forms.URLField(
-        label=_("base URL"),
+        label=_("Base URL"),
         max_length=500,
         assume_scheme="https",
         help_text=_(

@@ -202,6 +202,7 @@ def test_a_run_page_lists_its_problems_and_resumes(
         page = client.get(url).content.decode()
     assert "HTTP 500" in page
     assert "no JSON object" in page
+    assert reverse("runner:run_unparsed", args=[benchmark.slug, judge_run.pk]) in page
 
     response = client.post(reverse("runner:run_resume", args=[benchmark.slug, judge_run.pk]))
 
