@@ -16,6 +16,7 @@ from curation.models import Role
 from curation.selectors import benchmark_facets
 from runner import selectors
 from runner.forms import CollectForm, EndpointForm, JudgeForm
+from runner.models import Run
 from runner.services import (
     RunRefused,
     collection_start,
@@ -185,6 +186,8 @@ def run_resume_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def run_unparsed(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = _manager(request, slug)
     run = selectors.run_get(benchmark=access.benchmark, pk=pk)
+    if run.kind != Run.Kind.JUDGE:
+        raise Http404  # a collection run has no judge answers
     page = Paginator(selectors.unparsed_items(run=run), UNPARSED_PER_PAGE).get_page(
         request.GET.get("page")
     )
