@@ -171,3 +171,44 @@ def test_the_manager_does_see_the_models(client, benchmark, manager, setting):
     client.force_login(manager)
     html = client.get(reverse("grading:campaign", args=[benchmark.slug, setting.pk])).content
     assert all(name in html.decode() for name in MODEL_NAMES)
+
+
+QC_SECRETS = [s for s in SECRETS if s != OTHER_NOTE]  # the note is part of the grade checked
+
+
+def test_the_grade_qc_reviewer_never_sees_models_or_who_graded(
+    client, benchmark, manager, adjudicator, setting
+):
+    """Grade QC is blind too: the reviewer reads the grader's mark and note, never the model,
+    the response's id, the grader's identity or a judge's label."""
+    from grading.grade_qc.services import grade_qc_settings_set
+    from grading.models import GradeCheck
+
+    grade_qc_settings_set(benchmark=benchmark, by=manager, share=1, seed=0)
+    check = GradeCheck.objects.first()
+    slug = benchmark.slug
+    client.force_login(adjudicator)
+    api = APIClient()
+    api.force_login(adjudicator)
+    qc = f"/api/v1/benchmarks/{slug}/grading/qc/"
+    state = api.get(f"{qc}{check.pk}/").json()["state"]
+    answers = {
+        "QC queue": client.get(reverse("grading:grade_qc_queue", args=[slug])),
+        "QC screen": client.get(reverse("grading:grade_qc_item", args=[slug, check.pk])),
+        "QC verdict fragment": client.post(
+            reverse("grading:grade_qc_verdict", args=[slug, check.pk]),
+            {"verdict": "corrected", "reason": "It says call 120.", "state": state},
+            HTTP_HX_REQUEST="true",
+        ),
+        "API QC queue": api.get(qc),
+        "API QC check": api.get(f"{qc}{GradeCheck.objects.last().pk}/"),
+        "API QC refused verdict": api.post(
+            f"{qc}{check.pk}/verdict/", {"verdict": "confirmed", "state": state}, format="json"
+        ),
+    }
+    for where, answer in answers.items():
+        assert answer.status_code < 500, where
+        text = answer.content.decode()
+        found = [secret for secret in QC_SECRETS if secret.lower() in text.lower()]
+        assert not found, f"{where} shows {found}"
+    assert "AXOLOTL other grader" in answers["QC screen"].content.decode()  # the grade is shown
