@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
@@ -71,6 +72,16 @@ def derived_title(text: str) -> str:
     return first_line if len(first_line) <= TITLE_LENGTH else first_line[: TITLE_LENGTH - 1] + "…"
 
 
+@lru_cache(maxsize=100_000)
+def _valid_external_id(value: str) -> bool:
+    """Label and response files name each case hundreds of times: validate each id once."""
+    try:
+        external_id_validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def check_external_id(check: LineChecker, value, path: str) -> str | None:
     """A case id: text, or a whole number taken as text, under the editor's rules (it is part of
     the case's URLs). None (already reported missing) passes through."""
@@ -81,11 +92,12 @@ def check_external_id(check: LineChecker, value, path: str) -> str | None:
     value = check.check_text(value, path, max_length=100)
     if value is None:
         return None
-    try:
-        external_id_validator(value)
-    except ValidationError as exc:
-        check.error(path, " ".join(exc.messages))
-        return None
+    if not _valid_external_id(value):
+        try:
+            external_id_validator(value)
+        except ValidationError as exc:
+            check.error(path, " ".join(exc.messages))
+            return None
     if value in RESERVED_EXTERNAL_IDS:
         check.error(path, gettext("%(id)r is reserved; choose another case id") % {"id": value})
         return None
