@@ -2,13 +2,31 @@
 
 from datetime import timedelta
 
+from django.db import transaction
+
 from accounts.models import ApiToken, User
+from curation.audit import audit_record
 
 
 def api_token_create(*, user: User, name: str, days: int) -> tuple[ApiToken, str]:
     """A new token for `user`; the token itself is returned once and never stored."""
-    return ApiToken.objects.create(user=user, expiry=timedelta(days=days), name=name)
+    with transaction.atomic():
+        token, plain = ApiToken.objects.create(user=user, expiry=timedelta(days=days), name=name)
+        audit_record(
+            actor=user,
+            action="api_token.create",
+            obj=token,
+            data={"name": name, "days": days, "prefix": token.token_key},
+        )
+    return token, plain
 
 
 def api_token_revoke(*, token: ApiToken) -> None:
-    token.delete()
+    with transaction.atomic():
+        audit_record(
+            actor=token.user,
+            action="api_token.revoke",
+            obj=token,
+            data={"name": token.name, "prefix": token.token_key},
+        )
+        token.delete()
