@@ -82,6 +82,13 @@ ACTIONS: dict[str, str] = {
     "release.build_failed": _("A release build failed"),
     "release.publish": _("Published a release"),
     "release.delete": _("Deleted a release"),
+    "endpoint_created": _("Added a model endpoint"),
+    "endpoint_changed": _("Changed a model endpoint"),
+    "run_collect_started": _("Started collecting model responses"),
+    "run_judge_started": _("Started a judge run"),
+    "run_resumed": _("Resumed a run"),
+    "api_token.create": _("Created an API token"),
+    "api_token.revoke": _("Revoked an API token"),
 }
 
 # The kinds of object events are about, for the page's filter (others show their model's name).
@@ -100,6 +107,8 @@ OBJECT_TYPES = [
     "grading.calibrationitem",
     "grading.graderstate",
     "grading.release",
+    "runner.endpoint",
+    "runner.run",
 ]
 
 

@@ -16,9 +16,10 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts import services as tokens
 from curation.audit import ACTIONS
 from curation.importing import cases_import
-from curation.models import AuditEvent, Case, CaseStatus, Role
+from curation.models import AuditEvent, Case, CaseStatus, CaseVersion, Role
 from curation.services import authoring, members, review, taxonomy
 from grading.importing import responses_import
 from grading.label_import import labels_import
@@ -32,6 +33,8 @@ from grading.services import (
     consensus,
     labels,
 )
+from runner import services as runner
+from runner.models import ItemStatus, ResponseItem, Run
 from tests.factories import FacetFactory, LabelFactory, TermFactory, UserFactory
 from tests.grading_support import approved_version, campaign_over, mark_all
 from tests.release_support import cut, gold, media  # noqa: F401 (fixture)
@@ -59,6 +62,8 @@ READS = {
     "grader_campaigns",
     "grader_state",
     "grader_threshold",
+    "import_note_display",
+    "release_file_export",
     "guess_format",
     "labels_digest",
     "lock_for_write",
@@ -82,6 +87,8 @@ COVERED_BY_ANOTHER = {
     # Inside assignment_next: a calibration screen made and a sent calibration set used.
     "calibration_screen_new": "assignment.claim",
     "calibration_take_due": "assignment.claim",
+    # The judge's rater record, made when a judge run starts.
+    "judge_rater": "run_judge_started",
 }
 
 
@@ -174,6 +181,9 @@ def _label_file(w: World) -> SimpleUploadedFile:
     )
     return SimpleUploadedFile("labels.jsonl", line.encode())
 
+
+# Actions about no benchmark in particular (staff read them in the admin).
+SITE_WIDE = {"api_token.create", "api_token.revoke"}
 
 # service function -> (the scenario: it sets the world up and returns the call; the actions that
 # call must record)
@@ -521,6 +531,83 @@ def _labels_import(w):
     return lambda: labels_import(benchmark=w.benchmark, file=upload, actor=w.manager)
 
 
+# --- Model runs and API tokens ---
+
+ENDPOINT = {
+    "name": "fake-gpt",
+    "base_url": "http://127.0.0.1:9/v1",
+    "model": "fake-gpt-1",
+    "temperature": 0.0,
+    "concurrency": 4,
+    "requests_per_minute": 600,
+    "timeout_seconds": 1,
+    "max_retries": 1,
+    "price_input": "2.5",
+    "price_output": "10",
+}
+
+
+def _endpoint(w: World):
+    return runner.endpoint_create(benchmark=w.benchmark, by=w.manager, data=ENDPOINT)
+
+
+def _collection(w: World):
+    version = approved_version(w.benchmark, "CC-0770", criteria=1, models=())
+    return runner.collection_start(
+        endpoint=_endpoint(w),
+        by=w.manager,
+        case_versions=CaseVersion.objects.filter(pk=version.pk),
+        samples=1,
+    )
+
+
+@writes("endpoint_create", "endpoint_created")
+def _endpoint_create(w):
+    return lambda: _endpoint(w)
+
+
+@writes("endpoint_update", "endpoint_changed")
+def _endpoint_update(w):
+    endpoint = _endpoint(w)
+    return lambda: runner.endpoint_update(
+        endpoint=endpoint, by=w.manager, data=ENDPOINT | {"temperature": 0.5}
+    )
+
+
+@writes("collection_start", "run_collect_started")
+def _collection_start(w):
+    return lambda: _collection(w)
+
+
+@writes("judging_start", "run_judge_started")
+def _judging_start(w):
+    version = approved_version(w.benchmark, "CC-0780", criteria=1, models=("model-a",))
+    endpoint = _endpoint(w)
+    return lambda: runner.judging_start(
+        endpoint=endpoint, by=w.manager, responses=Response.objects.filter(case_version=version)
+    )
+
+
+@writes("run_resume", "run_resumed")
+def _run_resume(w):
+    run = _collection(w)
+    # As a run ends with a failed item (the runner's own tests fail one through the fake server).
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.INCOMPLETE)
+    ResponseItem.objects.filter(run=run).update(status=ItemStatus.FAILED)
+    return lambda: runner.run_resume(run=run, by=w.manager)
+
+
+@writes("api_token_create", "api_token.create")
+def _api_token_create(w):
+    return lambda: tokens.api_token_create(user=w.manager, name="script", days=30)
+
+
+@writes("api_token_revoke", "api_token.revoke")
+def _api_token_revoke(w):
+    token, _plain = tokens.api_token_create(user=w.manager, name="script", days=30)
+    return lambda: tokens.api_token_revoke(token=token)
+
+
 # --- Releases ---
 
 
@@ -604,7 +691,8 @@ def test_service_function_records_an_audit_event(world, name):
     assert actions <= ACTIONS.keys(), f"give {actions - ACTIONS.keys()} a label in curation.audit"
     for event in recorded:
         if event.action in expected:
-            assert event.benchmark_id == world.benchmark.pk
+            site_wide = event.action in SITE_WIDE
+            assert event.benchmark_id == (None if site_wide else world.benchmark.pk)
             assert event.object_type
             assert event.object_id
             assert event.object_repr
