@@ -2,7 +2,8 @@
 
 At scale 1: 2,500 cases x 30 criteria, with Chinese text of realistic lengths (clinical context
 300-800 characters, request 50-150, criteria 20-60), written as ClinConsensus JSONL and as
-native JSONL, plus one response per case from each of 11 models. Every case is generated from
+native JSONL, plus one response per case from each of 11 models and their labels: 2 judges on
+every response x criterion, 3 physicians on 10% of them. Every case is generated from
 (seed, its index) alone, so case CC-00042 is the same at any scale and in any slice: a run can
 import the first 2,500 cases and then add cases 2,501-10,000 from another slice.
 
@@ -32,6 +33,10 @@ CRITERION_CHARS = (20, 60)
 RESPONSE_CHARS = (400, 1_500)
 AXES = ["axis:accuracy", "axis:completeness", "axis:safety", "axis:communication"]
 SPECIALTY_NAMES = list(v.SPECIALTIES)
+JUDGES = (("gpt-5.1-grader", "1"), ("clinconsensus-judge-8b", "1"))
+PHYSICIANS = ("dr_li", "dr_wang", "dr_zhang")
+HUMAN_SHARE = 0.10  # of the response x criterion items, labelled by the three physicians
+JUDGED = {"rater_kind": "judge"}
 
 
 @dataclass(frozen=True)
@@ -257,6 +262,24 @@ def response_records(seed: int, index: int, models: list[str] = v.MODELS) -> Ite
         yield {"case": case_id(index), "model": model, "sample": 0, "text": _answer(rng, words)}
 
 
+def label_records(seed: int, index: int, models: list[str] = v.MODELS) -> Iterator[dict]:
+    """The labels of case `index` in the label import format: both JUDGES on every response x
+    criterion; the three PHYSICIANS on HUMAN_SHARE of them. Each rater is right (agrees with a
+    hidden truth) at its own rate, so judges and physicians disagree as real ones do."""
+    rng = _rng(seed, "labels", index)
+    for model in models:
+        for n in range(1, CRITERIA_PER_CASE + 1):
+            truth = rng.random() < 0.6
+            cell = {"case": case_id(index), "model": model, "sample": 0, "criterion": f"c{n:02d}"}
+            for (judge, version), accuracy in zip(JUDGES, (0.9, 0.85), strict=True):
+                met = truth if rng.random() < accuracy else not truth
+                yield {**cell, "rater": judge, "version": version, "met": met} | JUDGED
+            if rng.random() < HUMAN_SHARE:
+                for physician in PHYSICIANS:
+                    met = truth if rng.random() < 0.92 else not truth
+                    yield {**cell, "rater": physician, "rater_kind": "human", "met": met}
+
+
 def _write_jsonl(path: Path, records: Iterator[dict]) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as out:
@@ -274,6 +297,11 @@ def write_cases(path: Path, *, fmt: str, seed: int, start: int, count: int) -> i
 
 def write_responses(path: Path, *, seed: int, start: int, count: int) -> int:
     records = (r for i in range(start, start + count) for r in response_records(seed, i))
+    return _write_jsonl(path, records)
+
+
+def write_labels(path: Path, *, seed: int, start: int, count: int) -> int:
+    records = (r for i in range(start, start + count) for r in label_records(seed, i))
     return _write_jsonl(path, records)
 
 

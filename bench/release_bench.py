@@ -75,14 +75,14 @@ def child(step: str, args) -> None:
     measure_child(partial({"setup": setup, "export_release": export}[step], args))
 
 
-def export(args) -> dict:
+def export(args, *, slug: str = SLUG) -> dict:
     from django.core.management import call_command
 
     out = Path(args.out_dir)
     call_command(
         "export_release",
         "--benchmark",
-        SLUG,
+        slug,
         "--version",
         "1.0.0",
         "--out",
@@ -95,7 +95,7 @@ def export(args) -> dict:
     manifest = json.loads((out / "manifest.json").read_text())
     return {
         **manifest["counts"],
-        "zip_mb": round((out / f"{SLUG}-1.0.0.zip").stat().st_size / 2**20, 1),
+        "zip_mb": round((out / f"{slug}-1.0.0.zip").stat().st_size / 2**20, 1),
         "files_mb": round(sum(f["bytes"] for f in manifest["files"].values()) / 2**20, 1),
     }
 
