@@ -17,7 +17,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from curation.models import CaseVersion
-from grading.models import CampaignItem, Label
+from grading.models import Assignment, CampaignItem, Label
 from grading.services.calibration import campaign_calibration_set
 from tests.calibration_support import settled_setting
 from tests.grading_support import approved_version, campaign_over
@@ -38,9 +38,11 @@ def normalised(content, *, ids: list[int], cases: list[str]) -> str:
     text = TIMESTAMP.sub("TIME", text)
     for case in cases:
         text = text.replace(case, "CASE")
-    for pk in ids:  # in URLs and as the API's "id"; counts on the page stay as they are
-        text = re.sub(rf"/items/{pk}/", "/items/ID/", text)
-        text = re.sub(rf'"id": ?{pk}\b', '"id":ID', text)
+    # Assignment ids, in the order they were handed out (in URLs and the API's item fields);
+    # counts on the page stay as they are.
+    for n, pk in enumerate(ids):
+        text = re.sub(rf"/items/{pk}/", f"/items/ID{n}/", text)
+        text = re.sub(rf'("(?:id|item|unfinished_item)": ?){pk}\b', rf"\g<1>ID{n}", text)
     return text
 
 
@@ -91,7 +93,11 @@ def received(benchmark, grader, *, cases) -> list[tuple[str, int, str]]:
             status,
             normalised(
                 response.get("Location", "") + response.content.decode(),
-                ids=[pk],
+                ids=list(
+                    Assignment.objects.filter(grader=grader)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                ),
                 cases=cases,
             ),
         )
@@ -157,7 +163,7 @@ def test_a_grader_cannot_tell_a_calibration_screen_from_an_ordinary_one(benchmar
     assert statuses["refused mark"] == 404
     screen = {where: text for where, _s, text in calibration["received"]}["screen"]
     assert "Take aspirin and call 120." in screen
-    assert "/items/ID/cells/C/c03/" in screen
+    assert "/items/ID0/cells/C/c03/" in screen
 
 
 def test_calibration_screens_count_in_the_queue_like_any_other(client, benchmark, world):
