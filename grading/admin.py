@@ -57,7 +57,12 @@ class ReleaseAdmin(admin.ModelAdmin):
         return False  # every field is shown read-only
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return obj is not None and not obj.is_published and obj.status != Release.Status.BUILDING
+        return (
+            super().has_delete_permission(request, obj)  # staff need the delete permission too
+            and obj is not None
+            and not obj.is_published
+            and obj.status != Release.Status.BUILDING
+        )
 
     def delete_model(self, request, obj) -> None:
         release_delete(release=obj, by=request.user)  # also removes the stored files

@@ -12,6 +12,9 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from grading.models import Release
+from tests.factories import UserFactory
+from tests.release_support import cut, gold, media  # noqa: F401 (fixture)
 from tests.test_settings import base_env, production_env, read_settings  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +134,21 @@ def test_the_api_refuses_an_anonymous_client_over_the_rate_limit(settings):
 
     assert statuses == [200, 200, 429]
     assert "Retry-After" in client.get(reverse("api-schema")).headers
+
+
+def test_staff_without_the_permission_cannot_delete_a_release(
+    client,
+    benchmark,
+    manager,
+    adjudicator,
+    media,  # noqa: F811
+):
+    gold(benchmark, adjudicator, cases=1)
+    release = cut(benchmark, manager)
+    client.force_login(UserFactory(username="stella_staff", is_staff=True))
+    url = reverse("admin:grading_release_delete", args=[release.pk])
+
+    response = client.post(url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Release.objects.filter(pk=release.pk).exists()
