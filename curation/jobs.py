@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,7 @@ STEPS: dict[str, Promise] = {
     "done": _("done"),
 }
 BEAT_SECONDS = 1.0
+LANGUAGE_KEY = "language"  # in a job's input: the language its messages are written in
 WORKER_STOPPED = "worker stopped"  # the error of a job whose worker died (shown translated)
 
 
@@ -105,6 +106,9 @@ def job_start(*, kind: str, benchmark: Benchmark, by, input: dict) -> Job:
     database queue's row is written in the same transaction)."""
     from curation.tasks import run_job
 
+    # The worker answers in the language of the person who started the job (its messages are
+    # stored in the result and shown later).
+    input = {**input, LANGUAGE_KEY: translation.get_language()}
     job = Job.objects.create(benchmark=benchmark, kind=kind, created_by=by, input=input)
     run_job.enqueue(job.pk)
     job.refresh_from_db()  # an immediate backend (tests) has run it already
@@ -136,14 +140,15 @@ def job_run(*, job: Job) -> Job:
     if not started:  # run already (a task delivered twice)
         return job
     progress = JobProgress(job)
-    try:
-        result = job_type(job.kind).run(job, progress)
-    except ImportRejected as exc:
-        _finish(job, Job.Status.FAILED, result={"errors": [_line(e) for e in exc.errors]})
-    except Exception as exc:  # recorded on the job: the page says why
-        _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
-    else:
-        _finish(job, Job.Status.DONE, result=result)
+    with translation.override(job.input.get(LANGUAGE_KEY)):
+        try:
+            result = job_type(job.kind).run(job, progress)
+        except ImportRejected as exc:
+            _finish(job, Job.Status.FAILED, result={"errors": [_line(e) for e in exc.errors]})
+        except Exception as exc:  # recorded on the job: the page says why
+            _finish(job, Job.Status.FAILED, error=f"{type(exc).__name__}: {exc}")
+        else:
+            _finish(job, Job.Status.DONE, result=result)
     job.refresh_from_db()
     return job
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
-from curation.jobs import JobProgress, job_run
+from curation.jobs import JobProgress, JobType, job_run, job_start, job_type_register
 from curation.models import Case, Job
 from tests.factories import BenchmarkFactory, MembershipFactory
 
@@ -173,3 +174,23 @@ def test_job_page_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get(reverse("curation:job", args=[benchmark.slug, import_job.pk]))
     assert response.status_code == 200
+
+
+def test_the_worker_writes_in_the_language_of_who_started_the_job(settings, manager, benchmark):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    job_type_register(
+        JobType(
+            kind="test_language",
+            run=lambda job, progress: {"said": gettext("Cancel")},
+            result_template="",
+            context=lambda job: {},
+            done_url="curation:manage",
+            done_label="",
+        )
+    )
+    with translation.override("zh-hans"):
+        queued = job_start(kind="test_language", benchmark=benchmark, by=manager, input={})
+
+    job = job_run(job=queued)  # in the worker, where no language is active
+
+    assert job.result == {"said": "取消"}
