@@ -51,6 +51,10 @@ class ReleaseFileSerializer(serializers.Serializer):
 class ReleaseSerializer(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.CharField(help_text="draft | building | built | failed | published")
+    worker_stopped = serializers.BooleanField(
+        help_text="Building, but silent for longer than JOB_HEARTBEAT_LIMIT: the build's worker "
+        "stopped; the release counts as failed and may be built again."
+    )
     notes = serializers.CharField()
     selection = serializers.JSONField()
     include_responses = serializers.BooleanField()

@@ -57,6 +57,7 @@ def test_create_builds_and_publish_freezes(api, benchmark, manager, adjudicator)
     )
     assert created.status_code == 202, created.data
     assert created.data["status"] == "built"
+    assert created.data["worker_stopped"] is False
     assert {f["name"] for f in created.data["files"]} >= {"manifest.json", "gold_labels.jsonl"}
     listed = api.get(_base(benchmark))
     assert [r["version"] for r in listed.data] == ["1.0.0"]
