@@ -105,3 +105,14 @@ def test_a_failed_computation_says_why(client, manager, example, no_worker):
     assert "The job failed" in html
     assert "no-such-facet" in html
     assert "hx-trigger" not in html
+
+
+def test_the_computing_page_reads_a_fixed_number_of_queries(
+    client, manager, example, no_worker, django_assert_max_num_queries
+):
+    client.force_login(manager)
+    client.get(stats_url(example.benchmark))
+
+    with django_assert_max_num_queries(14):
+        page = client.get(stats_url(example.benchmark), headers={"HX-Request": "true"})
+    assert "Computing the figures" in page.content.decode()

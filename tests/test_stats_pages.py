@@ -163,7 +163,8 @@ def test_page_is_cached_until_labels_change(as_manager, example, django_assert_m
 def test_computing_a_report_takes_a_fixed_number_of_queries(
     as_manager, example, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(40):
+    # The report and the bookkeeping of its job (run at once by the tests' task backend).
+    with django_assert_max_num_queries(50):
         as_manager.get(url(example.benchmark), {"k": 2})
 
 
