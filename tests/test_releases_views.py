@@ -194,3 +194,13 @@ def test_release_detail_reads_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         fragment = client.get(url, headers={"HX-Request": "true"})
     assert "<html" not in fragment.content.decode()
+
+
+def test_the_manifest_counts_are_named_in_the_readers_language(client, benchmark, manager, built):
+    client.force_login(manager)
+    client.cookies.load({"django_language": "zh-hans"})
+
+    page = client.get(reverse("grading:release", args=[benchmark.slug, "1.0.0"])).content.decode()
+
+    assert "<dt>金标准标记</dt>" in page
+    assert "<dt>gold_labels</dt>" not in page
