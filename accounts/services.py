@@ -15,7 +15,7 @@ def api_token_create(*, user: User, name: str, days: int) -> tuple[ApiToken, str
         audit_record(
             actor=user,
             action="api_token.create",
-            obj=token,
+            obj=user,  # the token's key is its digest: never put it in the trail
             data={"name": name, "days": days, "prefix": token.token_key},
         )
     return token, plain
@@ -26,7 +26,7 @@ def api_token_revoke(*, token: ApiToken) -> None:
         audit_record(
             actor=token.user,
             action="api_token.revoke",
-            obj=token,
+            obj=token.user,
             data={"name": token.name, "prefix": token.token_key},
         )
         token.delete()

@@ -20,7 +20,7 @@ def audit_record(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
+        object_id=str(obj.pk)[:64],
         object_repr=str(obj)[:300],
         data=data or {},
     )
