@@ -3,8 +3,10 @@ from django.contrib import admin
 from consilium.admin import ReadOnlyAdmin
 from grading.models import (
     Assignment,
+    CalibrationItem,
     Campaign,
     Consensus,
+    GraderState,
     Label,
     ModelUnderTest,
     Rater,
@@ -115,3 +117,19 @@ class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ["item", "grader", "claimed_at", "submitted_at"]
     list_select_related = ["item__case_version__case", "grader"]
     search_fields = ["grader__username", "item__case_version__case__external_id"]
+
+
+# Calibration items and what managers decided about graders: grading.services.calibration.
+@admin.register(CalibrationItem)
+class CalibrationItemAdmin(ReadOnlyAdmin):
+    list_display = ["response", "benchmark", "created_by", "created_at", "retired_at"]
+    list_filter = ["benchmark"]
+    list_select_related = ["response__case_version__case", "response__model", "benchmark"]
+    search_fields = ["response__case_version__case__external_id"]
+
+
+@admin.register(GraderState)
+class GraderStateAdmin(ReadOnlyAdmin):
+    list_display = ["grader", "benchmark", "paused", "calibration_due", "excluded", "updated_at"]
+    list_filter = ["paused", "excluded", "benchmark"]
+    list_select_related = ["grader", "benchmark"]
