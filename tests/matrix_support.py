@@ -9,22 +9,29 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from accounts.services import api_token_create
 from curation.models import Job, Role
 from curation.services import authoring
+from grading.models import GradeCheck
 from grading.releases.services import release_build
 from grading.services.assignment import assignment_next
+from grading.services.calibration import calibration_item_mark
+from grading.services.labels import label_set
+from runner.models import Run
 from tests.factories import FacetFactory, TermFactory, UserFactory
 from tests.grading_support import campaign_over
 from tests.release_support import cut, gold
 from tests.review_support import CRITERIA, PROMPT, member, submitted_case
+from tests.runner_support import make_endpoint
 from tests.test_adjudication_views import disagreement
 
 PERSONAS = (
@@ -147,6 +154,27 @@ def build_world(benchmark, personas: dict, tmp_path: Path) -> World:
     )
     term = TermFactory(facet=FacetFactory(benchmark=benchmark))
     api_token, _plain = api_token_create(user=manager, name="matrix", days=30)
+    gold_response = versions[0].responses.first()
+    calibration = calibration_item_mark(benchmark=benchmark, response=gold_response, by=manager)
+    criterion = assignment.item.case_version.criteria.first()
+    label = label_set(
+        assignment=assignment,
+        by=grader,
+        response=assignment.item.responses.first(),
+        criterion=criterion,
+        met=True,
+    )
+    check = GradeCheck.objects.create(
+        benchmark=benchmark, label=label, grader=grader, sampled_at=timezone.now()
+    )
+    endpoint = make_endpoint(benchmark, manager, SimpleNamespace(base_url="http://127.0.0.1:9/v1"))
+    run = Run.objects.create(
+        benchmark=benchmark,
+        endpoint=endpoint,
+        kind=Run.Kind.COLLECT,
+        model=gold_response.model,
+        created_by=manager,
+    )
 
     clients = {}
     for persona in PERSONAS:
@@ -193,9 +221,21 @@ def build_world(benchmark, personas: dict, tmp_path: Path) -> World:
             "object_id": benchmark.pk,
             "id": manager.pk,
             "app_label": "curation",
+            "url": "no-such-page/",
+            "kind": Run.Kind.COLLECT,
             "content_type_id": ContentType.objects.get_for_model(benchmark).pk,
         },
         by_route={
+            "grader": {"user_id": grader.pk},
+            "calibration_gold": {"pk": gold_response.pk},
+            "calibration_retire": {"pk": calibration.pk},
+            "calibration-retire": {"pk": calibration.pk},
+            "grade_qc": {"pk": check.pk},
+            "grade-qc": {"pk": check.pk},
+            "runner:run": {"pk": run.pk},
+            "api-runner-run": {"pk": run.pk},
+            "runner:endpoint": {"pk": endpoint.pk},
+            "api-runner-endpoint": {"pk": endpoint.pk},
             "adjudication": {"pk": item.pk},
             "campaign": {"pk": campaign.pk},
             ":review_": {"external_id": in_review.external_id},
