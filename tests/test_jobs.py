@@ -194,3 +194,20 @@ def test_the_worker_writes_in_the_language_of_who_started_the_job(settings, mana
     job = job_run(job=queued)  # in the worker, where no language is active
 
     assert job.result == {"said": "取消"}
+
+
+def test_a_polled_preview_answers_its_fragment_with_the_bad_lines(client, manager, benchmark):
+    client.force_login(manager)
+    with (DATA / "responses.jsonl").open("rb") as handle:  # not cases: refused
+        preview = client.post(
+            reverse("curation:import_cases", args=[benchmark.slug]),
+            {"file": handle, "format": "native"},
+        ).url
+
+    polled = client.get(preview, headers={"HX-Request": "true"})
+
+    html = polled.content.decode()
+    assert polled.status_code == 200  # htmx swaps only successful answers
+    assert html.lstrip().startswith('<section id="import-check"')
+    assert "The file was refused" in html
+    assert client.get(preview).status_code == 422

@@ -197,7 +197,7 @@ def preview_page(request: HttpRequest, slug: str, token: str, flow: ImportFlow) 
     if job is None:
         raise Http404
     template = "curation/import/preview.html"
-    if request.htmx and job.is_active:
+    if request.htmx:
         template += "#check"
     context = {
         "access": access,
@@ -209,7 +209,9 @@ def preview_page(request: HttpRequest, slug: str, token: str, flow: ImportFlow) 
         "poll_url": _url(flow, "preview", slug, token),
         **flow.job_context(job),
     }
-    return render(request, template, context, status=422 if context["errors"] else 200)
+    # htmx swaps only successful answers: a poll that finds bad lines shows them with 200.
+    refused = context["errors"] and not request.htmx
+    return render(request, template, context, status=422 if refused else 200)
 
 
 def confirm(request: HttpRequest, slug: str, token: str, flow: ImportFlow) -> HttpResponse:
