@@ -34,6 +34,7 @@ from grading.models import (
     Campaign,
     CampaignItem,
     CampaignItemResponse,
+    GraderState,
     Label,
     ModelUnderTest,
 )
@@ -98,11 +99,15 @@ def grader_queue(*, benchmark: Benchmark, grader) -> list[QueueRow]:
     unfinished = Assignment.objects.filter(
         item__campaign=OuterRef("pk"), grader=grader, submitted_at__isnull=True
     )
+    # A grader a manager paused gets no new item: nothing is available to them.
+    paused = GraderState.objects.filter(benchmark=benchmark, grader=grader, paused=True)
     campaigns = list(
         Campaign.objects.filter(
             Q(status=Campaign.Status.OPEN, pk__in=pool) | Q(Exists(unfinished)),
             benchmark=benchmark,
-        ).order_by(F("due").asc(nulls_last=True), "created_at", "pk")
+        )
+        .annotate(grader_paused=Exists(paused))
+        .order_by(F("due").asc(nulls_last=True), "created_at", "pk")
     )
     if not campaigns:
         return []
@@ -132,6 +137,7 @@ def grader_queue(*, benchmark: Benchmark, grader) -> list[QueueRow]:
     for campaign in campaigns:
         own = mine.get(campaign.pk, {})
         is_open = campaign.status == Campaign.Status.OPEN
+        takes_new = is_open and not campaign.grader_paused
         rows.append(
             QueueRow(
                 campaign_id=campaign.pk,
@@ -140,7 +146,7 @@ def grader_queue(*, benchmark: Benchmark, grader) -> list[QueueRow]:
                 is_open=is_open,
                 submitted=own.get("submitted", 0),
                 unfinished_id=own.get("unfinished_id"),
-                available=available.get(campaign.pk, 0) if is_open else 0,
+                available=available.get(campaign.pk, 0) if takes_new else 0,
             )
         )
     return rows

@@ -125,6 +125,8 @@ def test_a_paused_grader_is_told_so_politely_in_their_queue(client, benchmark, m
     response = client.get(url("queue", benchmark))
     assert "Your grading is paused for now" in response.content.decode()
     assert "Next item" not in response.content.decode()
+    assert response.context["rows"][0].available == 0
+    assert [e.count for e in response.context["nav"].entries if e.key == "grading"] == [0]
     response = client.post(url("next", benchmark), follow=True)
     assert "No item is waiting for you right now." in response.content.decode()
 
