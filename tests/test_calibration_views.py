@@ -284,3 +284,16 @@ def test_feedback_on_a_calibration_screen_waits_until_all_its_graders_submitted(
     assignment_submit(assignment=theirs, by=g4)
     [row] = client.get(url("grading_feedback", benchmark)).context["rows"]
     assert row.rationale == "Aspirin dose missing."
+
+
+def test_gold_page_shows_the_response_formatted_and_no_criterion_as_optional(
+    client, benchmark, manager, author
+):
+    version = approved_version(benchmark, "CC-0009", author=author, response_text="**Call 120.**")
+    client.force_login(manager)
+
+    page = client.get(url("calibration_gold", benchmark, version.responses.first().pk))
+
+    html = page.content.decode()
+    assert "<strong>Call 120.</strong>" in html
+    assert "(optional)" not in html
