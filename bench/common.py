@@ -136,15 +136,13 @@ def run_database(kind: str, args, *, name: str, steps: tuple[str, ...], run_step
 def measure_databases(args, *, name: str, steps: tuple[str, ...], run_step, show, **fields) -> None:
     """Run the steps on each database of `args.db`, write the results (the machine, `fields`, the
     databases) to `args.out` and `show` them."""
-    results = {
-        "machine": machine(),
-        **fields,
-        "databases": {
-            kind: run_database(kind, args, name=name, steps=steps, run_step=run_step)
-            for kind in args.db
-        },
-    }
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    results = {"machine": machine(), **fields, "databases": {}}
+    for kind in args.db:  # written after each database: a long run's first half is kept
+        results["databases"][kind] = run_database(
+            kind, args, name=name, steps=steps, run_step=run_step
+        )
+        text = json.dumps(results, indent=2, ensure_ascii=False)
+        args.out.write_text(text + "\n", encoding="utf-8")
     show(results)
     print(f"written to {args.out}")
 
