@@ -6,7 +6,6 @@ from grading.models import (
     CalibrationItem,
     Campaign,
     Consensus,
-    GraderState,
     Label,
     ModelUnderTest,
     Rater,
@@ -119,17 +118,10 @@ class AssignmentAdmin(ReadOnlyAdmin):
     search_fields = ["grader__username", "item__case_version__case__external_id"]
 
 
-# Calibration items and what managers decided about graders: grading.services.calibration.
+# Calibration items change through grading.services.calibration.
 @admin.register(CalibrationItem)
 class CalibrationItemAdmin(ReadOnlyAdmin):
     list_display = ["response", "benchmark", "created_by", "created_at", "retired_at"]
     list_filter = ["benchmark"]
     list_select_related = ["response__case_version__case", "response__model", "benchmark"]
     search_fields = ["response__case_version__case__external_id"]
-
-
-@admin.register(GraderState)
-class GraderStateAdmin(ReadOnlyAdmin):
-    list_display = ["grader", "benchmark", "paused", "calibration_due", "excluded", "updated_at"]
-    list_filter = ["paused", "excluded", "benchmark"]
-    list_select_related = ["grader", "benchmark"]
