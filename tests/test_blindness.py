@@ -7,17 +7,29 @@ fragment and API answer a grader can get is searched for any of them.
 """
 
 import json
+from itertools import cycle
 
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from curation.models import Role
-from grading.models import AdjudicationItem, Campaign, Label, ModelUnderTest, Rater, Response
+from grading.models import (
+    AdjudicationItem,
+    Assignment,
+    Campaign,
+    Label,
+    ModelUnderTest,
+    Rater,
+    Response,
+)
 from grading.services.adjudication import adjudication_decide
 from grading.services.assignment import assignment_next, assignment_submit
 from tests.factories import MembershipFactory, UserFactory
 from tests.grading_support import approved_version, campaign_over, mark_all
+from tests.matrix_support import build_world, site_routes
+from tests.test_permission_matrix import row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +224,55 @@ def test_the_grade_qc_reviewer_never_sees_models_or_who_graded(
         found = [secret for secret in QC_SECRETS if secret.lower() in text.lower()]
         assert not found, f"{where} shows {found}"
     assert "AXOLOTL other grader" in answers["QC screen"].content.decode()  # the grade is shown
+
+
+@pytest.fixture
+def world(settings, tmp_path, benchmark, author, reviewer, grader, adjudicator, manager, outsider):
+    """Every object a URL can name (tests/matrix_support.py), with distinctive model names,
+    another grader's labels and notes on the grader's own item, and a judge's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    personas = {
+        "author": author,
+        "reviewer": reviewer,
+        "grader": grader,
+        "adjudicator": adjudicator,
+        "manager": manager,
+        "staff": UserFactory(username="stella_staff", is_staff=True),
+        "outsider": outsider,
+    }
+    world = build_world(benchmark, personas, tmp_path)
+    for model, name in zip(ModelUnderTest.objects.order_by("pk"), cycle(MODEL_NAMES)):
+        ModelUnderTest.objects.filter(pk=model.pk).update(name=f"{name}-{model.pk}")
+    other = User.objects.get(username="olga_other_grader")
+    User.objects.filter(pk=other.pk).update(username=OTHER_GRADER, display_name=OTHER_GRADER_NAME)
+    campaign = Campaign.objects.get(benchmark=benchmark)
+    theirs = assignment_next(grader=other, campaign=campaign)
+    mark_all(theirs, by=other, met=False)
+    Label.objects.filter(assignment=theirs).update(note=OTHER_NOTE)
+    judge = Rater.objects.create(kind=Rater.Kind.JUDGE, name=JUDGE, version=JUDGE_VERSION)
+    mine = Assignment.objects.get(grader=grader)
+    for response in mine.item.responses.all():
+        for criterion in mine.item.case_version.criteria.all():
+            Label.objects.create(
+                rater=judge, response=response, criterion=criterion, met=True, note=JUDGE_NOTE
+            )
+    return world
+
+
+def test_no_page_or_endpoint_a_grader_can_open_names_a_model_or_shows_others_labels(world):
+    """Driven by the URL configuration: every route the permission matrix lets a grader GET."""
+    client = world.clients["grader"]
+    opened = []
+    for route in site_routes():
+        if (row_of(route) or {}).get("GET", {}).get("grader") != 200:
+            continue
+        response = client.get(world.url(route), HTTP_ACCEPT="application/json, text/html")
+        assert response.status_code == 200, route.name
+        content = b"".join(response) if response.streaming else response.content
+        if route.name == "api-schema":
+            continue  # the schema names no data; it is checked above as a whole
+        assert_blind(content, route.name)
+        opened.append(route.name)
+
+    assert {"grading:grade", "grading:queue", "api-grading-item"} <= set(opened)
+    assert len(opened) >= 10, opened
