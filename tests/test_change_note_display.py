@@ -1,11 +1,13 @@
-"""The importer's change note ("Imported from <file>") is stored in English and shown in the
-reader's language; notes people wrote are shown as written."""
+"""The notes the application writes on versions (an import's "Imported from <file>", a restore's
+"Restored from version N.") are stored in English and shown in the reader's language; notes
+people wrote are shown as written."""
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from curation.importing.service import IMPORT_NOTE, import_note_display
+from curation.services import authoring
 from tests.factories import CaseFactory, CaseVersionFactory
 
 
@@ -43,3 +45,24 @@ def test_case_page_and_history_show_the_translated_import_note(
     version.refresh_from_db()
     assert version.change_note == "Imported from cases.jsonl"  # stored as the importer wrote it
     assert html.count(shown) == 2  # the version's note and its line in the history
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"), [("en", "Restored from version 1."), ("zh-hans", "由第 1 版恢复。")]
+)
+def test_a_restore_note_is_stored_in_english_and_shown_in_the_readers_language(
+    client, benchmark, author, language, shown
+):
+    case = CaseFactory(benchmark=benchmark, status="approved")
+    v1 = CaseVersionFactory(case=case, submitted_at=timezone.now())
+    with translation.override("zh-hans"):  # whoever restores, the stored note is the same
+        v2 = authoring.case_version_restore(version=v1, by=author)
+    client.force_login(author)
+    client.cookies.load({"django_language": language})
+
+    url = reverse("curation:case_detail", args=[benchmark.slug, case.external_id])
+    html = client.get(url).content.decode()
+
+    v2.refresh_from_db()
+    assert v2.change_note == "Restored from version 1."
+    assert shown in html

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from curation.audit import audit_record
 from curation.deid import case_version_identifier_hits
@@ -34,6 +35,10 @@ from curation.models import (
 REVISABLE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.CHANGES_REQUESTED})
 
 _KEY_NUMBER = re.compile(r"^c(\d+)$")
+
+# Stored in English and translated when shown (curation.templatetags.authoring_tags.change_note),
+# so each reader sees it in their own language.
+RESTORE_NOTE = gettext_noop("Restored from version %(number)d.")
 
 
 class AuthoringError(Exception):
@@ -309,7 +314,7 @@ def case_version_restore(*, version: CaseVersion, by) -> CaseVersion:
             locked,
             source=source,
             by=by,
-            change_note=_("Restored from version %(number)d.") % {"number": source.number},
+            change_note=RESTORE_NOTE % {"number": source.number},
             action="restore",
         )
 
