@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from curation.importing.service import IMPORT_NOTE, import_note_display
+from curation.change_notes import change_note_display
+from curation.importing.service import IMPORT_NOTE
 from curation.services import authoring
 from tests.factories import CaseFactory, CaseVersionFactory
 
@@ -17,14 +18,14 @@ from tests.factories import CaseFactory, CaseVersionFactory
 )
 def test_the_import_note_is_shown_in_the_readers_language(language, shown):
     with translation.override(language):
-        assert import_note_display(IMPORT_NOTE.format(name="cases.jsonl")) == shown
+        assert change_note_display(IMPORT_NOTE.format(name="cases.jsonl")) == shown
 
 
 def test_a_note_someone_wrote_is_left_as_written():
     note = "Imported from the 2024 guideline\nand checked twice"
     with translation.override("zh-hans"):
-        assert import_note_display(note) == note
-        assert import_note_display("改写 c03") == "改写 c03"
+        assert change_note_display(note) == note
+        assert change_note_display("改写 c03") == "改写 c03"
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,14 @@ def test_a_restore_note_is_stored_in_english_and_shown_in_the_readers_language(
     v2.refresh_from_db()
     assert v2.change_note == "Restored from version 1."
     assert shown in html
+
+
+def test_the_draft_editor_offers_the_import_note_in_the_readers_language(client, benchmark, author):
+    case = CaseFactory(benchmark=benchmark)
+    CaseVersionFactory(case=case, author=author, change_note=IMPORT_NOTE.format(name="a.jsonl"))
+    client.force_login(author)
+    client.cookies.load({"django_language": "zh-hans"})
+
+    html = client.get(reverse("curation:case_edit", args=[benchmark.slug, case.external_id]))
+
+    assert "导入自 a.jsonl</textarea>" in html.content.decode()

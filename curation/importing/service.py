@@ -39,7 +39,7 @@ from curation.models import Benchmark, Case, CaseStatus, CaseVersion, Criterion,
 
 CHUNK = 500
 # Stored in English on the versions (the importer recognises its own drafts by it) and translated
-# when shown: `import_note_display`.
+# when shown: curation.change_notes.
 IMPORT_NOTE = gettext_noop("Imported from {name}")
 TermThrough = CaseVersion.terms.through
 
@@ -394,11 +394,3 @@ def _is_untouched_import_draft(version: CaseVersion) -> bool:
         and version.revision == 1
         and version.change_note.startswith(IMPORT_NOTE.format(name=""))
     )
-
-
-def import_note_display(note: str) -> str:
-    """A change note in the reader's language: the import's own note is translated, others kept."""
-    prefix = IMPORT_NOTE.format(name="")
-    if note.startswith(prefix) and "\n" not in note:
-        return gettext(IMPORT_NOTE).format(name=note.removeprefix(prefix))
-    return note

@@ -36,8 +36,8 @@ REVISABLE_STATUSES = frozenset({CaseStatus.APPROVED, CaseStatus.CHANGES_REQUESTE
 
 _KEY_NUMBER = re.compile(r"^c(\d+)$")
 
-# Stored in English and translated when shown (curation.templatetags.authoring_tags.change_note),
-# so each reader sees it in their own language.
+# Stored in English and translated when shown (curation.change_notes), so each reader sees it in
+# their own language.
 RESTORE_NOTE = gettext_noop("Restored from version %(number)d.")
 
 

@@ -1,15 +1,9 @@
-import re
-
 from django import template
-from django.utils.translation import gettext
 
-from curation.importing.service import import_note_display
+from curation.change_notes import change_note_display
 from curation.models import MessageRole
-from curation.services.authoring import RESTORE_NOTE
 
 register = template.Library()
-
-_RESTORED = re.compile(r"Restored from version (\d+)\.")
 
 
 @register.filter
@@ -20,8 +14,5 @@ def role_label(role: str) -> str:
 
 @register.filter
 def change_note(note: str) -> str:
-    """A version's change note as the reader should see it: the notes the application writes
-    (an import's, a restore's) are stored in English and translated here; people's are kept."""
-    if restored := _RESTORED.fullmatch(note):
-        return gettext(RESTORE_NOTE) % {"number": int(restored[1])}
-    return import_note_display(note)
+    """A version's change note in the reader's language (curation.change_notes)."""
+    return change_note_display(note)

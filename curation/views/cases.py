@@ -23,6 +23,7 @@ from curation.authoring_forms import (
     RevisionForm,
     VersionPairForm,
 )
+from curation.change_notes import change_note_display
 from curation.diff import content_diff, text_diff, version_diff
 from curation.filters import CaseFilter
 from curation.models import Case, CaseVersion, Criterion, Role
@@ -492,7 +493,7 @@ def _draft_initial(draft: CaseVersion, facets) -> dict:
         "title": draft.title,
         "messages": draft.messages,
         "reference_answer": draft.reference_answer,
-        "change_note": draft.change_note,
+        "change_note": change_note_display(draft.change_note),
         "expected_revision": draft.revision,
         **CaseContentForm.initial_terms(facets, list(draft.terms.all())),
     }
