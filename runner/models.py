@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from curation.models import Benchmark, CaseVersion, Criterion
+from curation.models import Benchmark, CaseVersion, Criterion, heartbeat_stopped
 from grading.models import ModelUnderTest, Rater, Response
 
 
@@ -139,6 +139,9 @@ class Run(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Written by the worker as it goes; a running run whose heartbeat is older than the limit
+    # has lost its worker (curation.models.heartbeat_stopped).
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -156,8 +159,19 @@ class Run(models.Model):
         return f"#{self.pk} {self.get_kind_display()} · {self.endpoint_id}"
 
     @property
+    def worker_stopped(self) -> bool:
+        """Running, but the worker has given no sign of life for too long: shown as failed, and
+        it may be resumed."""
+        return self.status == self.Status.RUNNING and heartbeat_stopped(self.heartbeat_at)
+
+    @property
+    def shown_status(self) -> "Run.Status":
+        """The status as pages and the API show it: a run whose worker stopped has failed."""
+        return self.Status.FAILED if self.worker_stopped else self.Status(self.status)
+
+    @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and not self.worker_stopped
 
 
 class ItemStatus(models.TextChoices):
