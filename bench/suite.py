@@ -129,7 +129,7 @@ def main() -> None:
             steps=STEPS,
             run_step=partial(run_step, args=args, files=files),
             show=partial(show, markdown=args.out.with_suffix(".md")),
-            scale=args.scale,
+            scale=round(cases / generate.CASES_PER_SCALE, 2),
             cases=cases,
             seed=args.seed,
             clients=args.clients,
@@ -403,7 +403,7 @@ def show(results: dict, *, markdown: Path) -> None:
     ]
     lines += [
         "",
-        f"{results['cases']:,} cases (scale {results['scale']}), {results['clients']} people at "
+        f"{results['cases']:,} cases ({results['scale']:g}x), {results['clients']} people at "
         f"once x {results['requests_per_client']} requests a page; largest gunicorn worker: "
         + ", ".join(f"{peak:.0f} MB" for peak in servers)
         + f"; {m['cpus']} CPUs ({m['cpu']}), {m['memory_gb']} GB, Python {m['python']}, "
