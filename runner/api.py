@@ -72,7 +72,13 @@ class RunCountsSerializer(serializers.Serializer):
 class RunSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="collect | judge")
-    status = serializers.CharField(help_text="queued | running | done | incomplete | failed")
+    status = serializers.CharField(
+        source="shown_status", help_text="queued | running | done | incomplete | failed"
+    )
+    worker_stopped = serializers.BooleanField(
+        help_text="Running, but silent for longer than JOB_HEARTBEAT_LIMIT: the run's worker "
+        "stopped; the run counts as failed and may be resumed."
+    )
     endpoint = serializers.IntegerField(source="endpoint_id")
     endpoint_settings = serializers.JSONField()
     samples = serializers.IntegerField()

@@ -8,12 +8,15 @@ results.
 
 import hashlib
 import json
-from collections.abc import Callable
-from typing import Protocol
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from curation.jobs import BEAT_SECONDS
 from runner.client import CallSettings, ChatResult, chat_many
 from runner.models import Endpoint, ItemStatus, Run
 from runner.pricing import call_cost
@@ -128,13 +131,53 @@ def _finish(run: Run, status: str, error: str = "") -> None:
     run.save(update_fields=["status", "error", "finished_at"])
 
 
+class _Heartbeat:
+    """Writes the run's heartbeat, at most once every BEAT_SECONDS."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self.written_at = time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.written_at < BEAT_SECONDS:
+            return
+        self.written_at = now
+        Run.objects.filter(pk=self.run.pk).update(heartbeat_at=timezone.now())
+
+
+def _chat_beating(
+    call: CallSettings,
+    jobs: Iterable[tuple[Any, list[dict]]],
+    each: Callable[[], None] | None,
+    beat: _Heartbeat,
+) -> dict:
+    """chat_many in a thread of its own, while this thread (which holds the database
+    connection) keeps the heartbeat going: one batch may take longer than the limit."""
+    language = translation.get_language()
+
+    def send() -> dict:
+        with translation.override(language):
+            return chat_many(call, jobs, each)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(send)
+        while True:
+            try:
+                return future.result(timeout=BEAT_SECONDS)
+            except TimeoutError:
+                beat()
+
+
 def run_execute(*, run: Run, progress: Progress | None = None) -> Run:
     """Work through every pending item of `run`; a failed item is recorded and the run goes on."""
     from runner import collection, judging
 
     worker: Worker = (collection if run.kind == Run.Kind.COLLECT else judging).WORKER
-    run.status, run.started_at, run.error = Run.Status.RUNNING, timezone.now(), ""
-    run.save(update_fields=["status", "started_at", "error"])
+    run.status, run.error = Run.Status.RUNNING, ""
+    run.started_at = run.heartbeat_at = timezone.now()
+    run.save(update_fields=["status", "started_at", "error", "heartbeat_at"])
+    beat = _Heartbeat(run)
     try:
         call = call_settings(run, endpoint_api_key(run.endpoint))
     except KeyUnavailable as unavailable:
@@ -143,8 +186,10 @@ def run_execute(*, run: Run, progress: Progress | None = None) -> Run:
     pending = worker.items(run).filter(status=ItemStatus.PENDING).order_by("pk")
     while batch := list(pending[:BATCH]):
         jobs = worker.messages(run, batch)
-        results = chat_many(call, jobs.items(), (lambda: progress(1)) if progress else None)
+        each = (lambda: progress(1)) if progress else None
+        results = _chat_beating(call, jobs.items(), each, beat)
         worker.save(run, batch, results)
+        beat()
         if progress:
             progress(len(batch) - len(jobs))
     failed = worker.items(run).filter(status=ItemStatus.FAILED).exists()

@@ -2,10 +2,12 @@
 resume, items; permissions and query counts."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from grading.models import Response
 from runner.models import Endpoint, Run
@@ -167,3 +169,34 @@ def test_run_model_collects_with_a_progress_bar_and_resumes(
     assert Response.objects.count() == 4
     with pytest.raises(CommandError, match="Nothing is missing"):
         call_command("run_model", "--benchmark", benchmark.slug, "--endpoint", endpoint.name)
+
+
+@pytest.mark.parametrize(
+    ("silent_seconds", "shown", "stopped", "resume_status"),
+    [(0, "running", False, 409), (301, "failed", True, 202)],
+)
+def test_a_running_run_is_failed_and_resumable_once_its_heartbeat_is_older_than_the_limit(
+    client, benchmark, manager, endpoint, settings, silent_seconds, shown, stopped, resume_status
+):
+    settings.JOB_HEARTBEAT_LIMIT = 300
+    approved_cases(benchmark, 1)
+    client.force_login(manager)
+    started = client.post(
+        _api("api-runner-runs", benchmark),
+        {"kind": "collect", "endpoint": endpoint.pk, "samples": 1},
+        content_type="application/json",
+    )
+    run_id = started.json()["id"]
+    Response.objects.all().delete()
+    Run.objects.filter(pk=run_id).update(
+        status=Run.Status.RUNNING,
+        heartbeat_at=timezone.now() - timedelta(seconds=silent_seconds),
+    )
+    Run.objects.get(pk=run_id).responseitems.update(status="pending", response=None)
+
+    status = client.get(_api("api-runner-run", benchmark, run_id)).json()
+    resumed = client.post(_api("api-runner-run-resume", benchmark, run_id))
+
+    assert (status["status"], status["worker_stopped"]) == (shown, stopped)
+    assert resumed.status_code == resume_status
+    assert Response.objects.count() == int(stopped)

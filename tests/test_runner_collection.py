@@ -1,9 +1,12 @@
 """Collecting responses from a real chat-completions server on 127.0.0.1 (tests/chat_server.py):
 complete runs, resumption, and every fault recorded per item."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from grading.models import Response
 from grading.selectors import approved_versions
@@ -154,3 +157,65 @@ def test_a_429_storm_that_passes_is_absorbed_by_the_clients_retries(
 
     assert item_counts(run)["done"] == 3
     assert chat_server.requests == 6
+
+
+def _killed_mid_run(benchmark, manager, chat_server) -> Run:
+    """A run as a worker killed mid-run leaves it: running, CC-0001 collected, CC-0002 pending."""
+    approved_cases(benchmark, 2)
+    chat_server.faults = {"CC-0002": "500"}
+    run = _collect(benchmark, manager, make_endpoint(benchmark, manager, chat_server), samples=1)
+    chat_server.faults = {}
+    run.responseitems.filter(status=ItemStatus.FAILED).update(status=ItemStatus.PENDING)
+    Run.objects.filter(pk=run.pk).update(
+        status=Run.Status.RUNNING, finished_at=None, heartbeat_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def test_a_running_run_with_a_fresh_heartbeat_is_going_and_cannot_be_resumed(
+    benchmark, manager, chat_server
+):
+    run = _killed_mid_run(benchmark, manager, chat_server)
+
+    assert run.is_active
+    assert not run.worker_stopped
+    assert run.shown_status == Run.Status.RUNNING
+    with pytest.raises(RunRefused):
+        run_resume(run=run, by=manager)
+    run.refresh_from_db()
+    assert run.status == Run.Status.RUNNING
+
+
+def test_a_running_run_with_an_old_heartbeat_is_stopped_and_resumes_only_what_is_missing(
+    benchmark, manager, chat_server, settings
+):
+    run = _killed_mid_run(benchmark, manager, chat_server)
+    asked = chat_server.requests
+    later = timezone.now() + timedelta(seconds=settings.JOB_HEARTBEAT_LIMIT + 1)
+
+    with time_machine.travel(later):
+        run.refresh_from_db()
+        assert run.worker_stopped
+        assert not run.is_active
+        assert run.shown_status == Run.Status.FAILED
+        run_resume(run=run, by=manager)
+        run_execute(run=run)
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE
+    assert chat_server.requests - asked == 1
+    assert Response.objects.count() == 2
+
+
+def test_a_run_beats_while_a_batch_is_in_flight(benchmark, manager, chat_server):
+    approved_cases(benchmark, 1)
+    chat_server.latency = 1.5
+
+    endpoint = make_endpoint(benchmark, manager, chat_server, timeout_seconds=5)
+
+    run = _collect(benchmark, manager, endpoint, samples=1)
+
+    run.refresh_from_db()
+    assert run.status == Run.Status.DONE
+    assert run.started_at < run.heartbeat_at < run.finished_at

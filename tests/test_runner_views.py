@@ -1,8 +1,11 @@
 """Model-run pages: permissions, endpoints with a write-only key, starting and resuming runs,
 progress, unparsed answers, two judges side by side; query counts pinned."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from grading.models import Label, Response
 from runner.models import Endpoint, ItemStatus, Run
@@ -259,3 +262,43 @@ def test_a_run_problem_is_shown_in_the_readers_language(client, benchmark, manag
 
     assert "裁判模型的回答中没有 criteria_met 为 true/false 的 JSON 对象。" in page
     assert "The judge&#x27;s answer holds no JSON object" not in page
+
+
+def test_a_running_run_whose_heartbeat_is_old_is_shown_failed_and_resumes(
+    client, benchmark, manager, judge_run, settings
+):
+    silent = timezone.now() - timedelta(seconds=settings.JOB_HEARTBEAT_LIMIT + 1)
+    Run.objects.filter(pk=judge_run.pk).update(
+        status=Run.Status.RUNNING, finished_at=None, heartbeat_at=silent
+    )
+    client.force_login(manager)
+    resume = reverse("runner:run_resume", args=[benchmark.slug, judge_run.pk])
+
+    page = client.get(reverse("runner:run", args=[benchmark.slug, judge_run.pk])).content.decode()
+
+    assert 'data-status="failed"' in page
+    assert "The worker stopped before the run ended" in page
+    assert "hx-get" not in page
+    assert resume in page
+    assert client.post(resume).status_code == 302
+    judge_run.refresh_from_db()
+    assert judge_run.status == Run.Status.DONE
+
+
+def test_a_running_run_with_a_fresh_heartbeat_is_followed_and_not_resumed(
+    client, benchmark, manager, judge_run
+):
+    Run.objects.filter(pk=judge_run.pk).update(
+        status=Run.Status.RUNNING, finished_at=None, heartbeat_at=timezone.now()
+    )
+    client.force_login(manager)
+    resume = reverse("runner:run_resume", args=[benchmark.slug, judge_run.pk])
+
+    page = client.get(reverse("runner:run", args=[benchmark.slug, judge_run.pk])).content.decode()
+
+    assert 'data-status="running"' in page
+    assert "hx-get" in page
+    assert resume not in page
+    assert client.post(resume).status_code == 302
+    judge_run.refresh_from_db()
+    assert judge_run.status == Run.Status.RUNNING

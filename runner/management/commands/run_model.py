@@ -73,7 +73,7 @@ class Command(BaseCommand):
             run_execute(run=run, progress=bar.update)
         counts = item_counts(run)
         self.stdout.write(
-            f"Run {run.pk} ({run.kind}): {run.get_status_display()}; {counts['done']} done, "
+            f"Run {run.pk} ({run.kind}): {run.shown_status.label}; {counts['done']} done, "
             f"{counts['failed']} failed, {counts['unparsed']} unparsed; "
             f"{counts['prompt_tokens']} input and {counts['completion_tokens']} output tokens, "
             f"cost {counts['cost']:.4f}."
