@@ -7,16 +7,21 @@ from curation.models import Role
 from tests.factories import BenchmarkFactory, MembershipFactory, UserFactory
 
 # Each work area: its navigation key (data-area in base.html), the roles that see it, its URL name.
+# Every other role gets 403 there, except the managers of the grade QC queue (they set its share
+# from the Manage tabs), in OPENED_WITHOUT_ENTRY.
 AREAS = {
     "cases": ({Role.AUTHOR, Role.REVIEWER, Role.MANAGER}, "curation:case_list"),
     "authoring": ({Role.AUTHOR}, "curation:my_cases"),
     "review": ({Role.REVIEWER}, "curation:review_queue"),
     "grading": ({Role.GRADER}, "grading:queue"),
     "adjudication": ({Role.ADJUDICATOR}, "grading:adjudication_queue"),
+    "grade_qc": ({Role.ADJUDICATOR}, "grading:grade_qc_queue"),
     "statistics": ({Role.MANAGER}, "grading:stats"),
     "releases": ({Role.MANAGER}, "grading:releases"),
+    "runs": ({Role.MANAGER}, "runner:runs"),
     "manage": ({Role.MANAGER}, "curation:manage"),
 }
+OPENED_WITHOUT_ENTRY = {"grade_qc": {Role.MANAGER}}
 
 
 @pytest.fixture
@@ -62,6 +67,8 @@ def test_member_sees_and_reaches_only_the_areas_of_their_roles(page, login, benc
             assert response.status == 200, key
             current = page.locator(f'nav.areas a[data-area="{key}"]')
             assert current.get_attribute("aria-current") == "page", key
+        elif OPENED_WITHOUT_ENTRY.get(key, set()).intersection(roles):
+            assert response.status == 200, key
         else:
             assert response.status == 403, key
             assert page.locator("header.topbar").is_visible(), "the 403 page keeps the layout"
