@@ -21,9 +21,17 @@ from curation.audit import ACTIONS
 from curation.importing import cases_import
 from curation.models import AuditEvent, Case, CaseStatus, CaseVersion, Role
 from curation.services import authoring, members, review, taxonomy
+from grading.grade_qc import services as grade_qc
 from grading.importing import responses_import
 from grading.label_import import labels_import
-from grading.models import AdjudicationItem, Assignment, Release, Response
+from grading.models import (
+    AdjudicationItem,
+    Assignment,
+    GradeCheck,
+    GradeQcSettings,
+    Release,
+    Response,
+)
 from grading.releases import services as releases
 from grading.services import (
     adjudication,
@@ -45,6 +53,8 @@ DATA = Path(__file__).parent / "data"
 # Modules holding service functions besides the `services` packages (their imports).
 OTHER_SERVICE_MODULES = [
     "curation.importing.service",
+    "curation.jobs",
+    "grading.grade_qc.services",
     "grading.importing",
     "grading.label_import",
     "grading.releases.services",
@@ -61,8 +71,13 @@ READS = {
     "counted_labels",
     "grader_campaigns",
     "grader_state",
+    "grade_check_refusal",
+    "grade_qc_settings_get",
     "grader_threshold",
-    "import_note_display",
+    "job_can_retry",
+    "job_type",
+    "job_type_register",
+    "label_state",
     "release_file_export",
     "guess_format",
     "labels_digest",
@@ -89,6 +104,11 @@ COVERED_BY_ANOTHER = {
     "calibration_take_due": "assignment.claim",
     # The judge's rater record, made when a judge run starts.
     "judge_rater": "run_judge_started",
+    # A job row names who started it and when; the work it runs records its own events (an
+    # import's cases_imported, responses_imported, labels_imported), statistics change nothing.
+    "job_start": "cases_imported",
+    "job_retry": "cases_imported",
+    "job_run": "cases_imported",
 }
 
 
@@ -529,6 +549,50 @@ def _responses_import(w):
 def _labels_import(w):
     upload = _label_file(w)
     return lambda: labels_import(benchmark=w.benchmark, file=upload, actor=w.manager)
+
+
+# --- Grade QC ---
+
+
+def _graded(w: World) -> None:
+    """Both graders submit the same screen: two grades each."""
+    _assignment(w)
+    _submitted(w, w.grader, met=True)
+    _submitted(w, w.grader2, met=True)
+
+
+@writes("grade_qc_settings_set", "grade_qc.settings", "grade_qc.draw")
+def _grade_qc_settings(w):
+    _graded(w)
+    return lambda: grade_qc.grade_qc_settings_set(
+        benchmark=w.benchmark, by=w.manager, share=0.5, seed=7
+    )
+
+
+@writes("grade_qc_draw", "grade_qc.draw")
+def _grade_qc_draw(w):
+    _graded(w)
+    GradeQcSettings.objects.create(benchmark=w.benchmark, share=1, seed=7)
+    return lambda: grade_qc.grade_qc_draw(benchmark=w.benchmark, by=w.manager)
+
+
+@writes("grade_check_verdict", "grade_qc.confirmed", "grade_qc.corrected")
+def _grade_check_verdict(w):
+    _graded(w)
+    grade_qc.grade_qc_settings_set(benchmark=w.benchmark, by=w.manager, share=1, seed=7)
+    first, second = GradeCheck.objects.select_related("label")[:2]
+
+    def confirm_one_correct_another():
+        for check, verdict, reason in ((first, "confirmed", ""), (second, "corrected", "No ECG.")):
+            grade_qc.grade_check_verdict(
+                check=check,
+                by=w.adjudicator,
+                verdict=verdict,
+                reason=reason,
+                state=grade_qc.label_state(check.label),
+            )
+
+    return confirm_one_correct_another
 
 
 # --- Model runs and API tokens ---
