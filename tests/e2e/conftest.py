@@ -93,6 +93,20 @@ def browser() -> Iterator[Browser]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(scope="session")
+def statistics_libraries() -> None:
+    """Imports scikit-learn, statsmodels (with SciPy and pandas) and krippendorff once, here.
+
+    The statistics code imports them at its first figures. Tests run jobs with the
+    ImmediateBackend, so that first import happens inside a page's request in the live server:
+    6-7 s of CPU, a minute and more of waiting on a loaded machine, and a page past its timeout.
+    In production the db_worker runs the job and the page shows "computing" meanwhile.
+    """
+    import krippendorff  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import statsmodels.stats.inter_rater  # noqa: F401
+
+
 @pytest.fixture
 def browser_locale() -> str:
     """The browser's language (Accept-Language); override with
@@ -101,7 +115,9 @@ def browser_locale() -> str:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server, transactional_db, browser_locale: str) -> Iterator[Page]:
+def page(
+    browser: Browser, live_server, transactional_db, browser_locale: str, statistics_libraries
+) -> Iterator[Page]:
     """A fresh browser context (no cookies) per test; relative URLs go to the live server."""
     context = browser.new_context(
         base_url=live_server.url, locale=browser_locale, viewport=VIEWPORT
