@@ -93,4 +93,3 @@ class CaseFilter(django_filters.FilterSet):
 
     def sort_by(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.order_by(*SORTS[value][1])
-
