@@ -9,8 +9,9 @@ on every run, a few per operation.
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
@@ -75,8 +76,15 @@ def real_objects(django_db_setup, django_db_blocker, tmp_path_factory):
             persona: api_token_create(user=user, name="fuzz", days=1)[1]
             for persona, user in personas.items()
         }
+        # As Django's test client does around each of its requests (and so after build_world's):
+        # a request must not close the connection whose transaction holds this module's objects
+        # (PostgreSQL's is closed on request_finished inside a transaction; SQLite's is kept).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
         yield world, tokens
         transaction.set_rollback(True)
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db

@@ -25,6 +25,8 @@ from tests.grading_support import approved_version, campaign_over
 pytestmark = pytest.mark.django_db
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+# A time of day as pages show it ("22 Nov 2026, 08:51"): the two plays may straddle a minute.
+CLOCK = re.compile(r"\b\d\d:\d\d\b")
 CSRF = re.compile(r'(name="csrfmiddlewaretoken" value="|hx-headers=\'\{"X-CSRFToken": ")[^"]+')
 
 
@@ -36,6 +38,7 @@ def normalised(content, *, ids: list[int], cases: list[str]) -> str:
     text = content if isinstance(content, str) else content.decode()
     text = CSRF.sub(r"\1CSRF", text)
     text = TIMESTAMP.sub("TIME", text)
+    text = CLOCK.sub("HH:MM", text)
     for case in cases:
         text = text.replace(case, "CASE")
     # Assignment ids, in the order they were handed out (in URLs and the API's item fields);
