@@ -29,6 +29,12 @@ def add_database_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES)
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the databases for profiling: the SQLite file is moved into this folder, the "
+        "PostgreSQL database is not dropped",
+    )
 
 
 def machine() -> dict:
@@ -128,7 +134,11 @@ def run_database(kind: str, args, *, name: str, steps: tuple[str, ...], run_step
                 results[step] = run_step(step, database_url=url, var_dir=var_dir)
         return results
     finally:
-        if kind == "postgres":
+        keep = getattr(args, "keep", None)
+        if keep and kind == "sqlite":
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.move(var_dir / "bench.sqlite3", keep / f"{name}.sqlite3")
+        elif kind == "postgres" and not keep:
             postgres_drop(args.postgres_url)
         shutil.rmtree(var_dir, ignore_errors=True)
 
