@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from curation.models import Benchmark, Membership, Role
 from curation.selectors import ordered_roles, queue_counts_by_benchmark
+from grading.selectors import QueueRow
 from grading.selectors import queue_counts as grading_queue_counts
 
 
@@ -52,14 +53,18 @@ _AREAS = [
 ]
 
 
-def _open_counts(*, benchmarks: dict[Benchmark, set[str]], user) -> dict[int, dict[str, int]]:
+def _open_counts(
+    *, benchmarks: dict[Benchmark, set[str]], user, grader_rows: list[QueueRow] | None = None
+) -> dict[int, dict[str, int]]:
     """Open work per benchmark and area: one query for curation, plus grading's own counts."""
     counts = queue_counts_by_benchmark(
         user=user, roles_by_benchmark={b.pk: roles for b, roles in benchmarks.items()}
     )
     for benchmark, roles in benchmarks.items():
         counts.setdefault(benchmark.pk, {}).update(
-            grading_queue_counts(benchmark=benchmark, user=user, roles=roles)
+            grading_queue_counts(
+                benchmark=benchmark, user=user, roles=roles, grader_rows=grader_rows
+            )
         )
     return counts
 
@@ -91,7 +96,9 @@ def _roles_by_benchmark(user) -> dict[Benchmark, set[str]]:
     return roles
 
 
-def navigation_for(request) -> Navigation:
+def navigation_for(request, *, grader_rows: list[QueueRow] | None = None) -> Navigation:
+    """The header of the request's page; `grader_rows`, the user's grading queue in the current
+    benchmark, spares counting it again on the page that shows it."""
     # Absent when a request fails before the authentication middleware (e.g. a disallowed host).
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -104,7 +111,8 @@ def navigation_for(request) -> Navigation:
     if current is None:
         return Navigation(benchmarks=benchmarks)
     roles = roles_by_benchmark[current]
-    counts = _open_counts(benchmarks={current: roles}, user=user).get(current.pk, {})
+    counts = _open_counts(benchmarks={current: roles}, user=user, grader_rows=grader_rows)
+    counts = counts.get(current.pk, {})
     entries = _entries(benchmark=current, roles=roles, counts=counts, path=request.path)
     return Navigation(benchmarks=benchmarks, current=current, entries=entries)
 

@@ -48,13 +48,15 @@ def authored_cases(*, benchmark: Benchmark, user) -> QuerySet[Case]:
 def queue_counts_by_benchmark(
     *, user, roles_by_benchmark: dict[int, set[str]]
 ) -> dict[int, dict[str, int]]:
-    """Open authoring and review work per benchmark id, for the areas the roles give, in one query.
+    """Open authoring and review work per benchmark id, for the areas the roles give, in one query
+    (none when no role gives one).
 
     Authoring: the user's cases waiting for them (draft or changes requested); review: the
     user's review queue and reviews in progress (the rule is in curation.review_selectors).
     """
-    if not roles_by_benchmark:
-        return {}
+    wanted = {"authoring": Role.AUTHOR, "review": Role.REVIEWER}
+    if not any(role in roles for roles in roles_by_benchmark.values() for role in wanted.values()):
+        return {benchmark_id: {} for benchmark_id in roles_by_benchmark}
     rows = (
         # Only these statuses can be open work; the filter lets the (benchmark, status) index skip
         # the approved bulk of a benchmark instead of counting through it on every page.
@@ -70,7 +72,6 @@ def queue_counts_by_benchmark(
         .order_by()
     )
     found = {row["benchmark_id"]: row for row in rows}
-    wanted = {"authoring": Role.AUTHOR, "review": Role.REVIEWER}
     return {
         benchmark_id: {
             key: found.get(benchmark_id, {}).get(key, 0)

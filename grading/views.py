@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from consilium.navigation import navigation_for
 from curation.access import BenchmarkAccess, benchmark_access
 from curation.models import Role
 from curation.selectors import benchmark_facets
@@ -53,7 +54,9 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     access = benchmark_access(request.user, slug, Role.GRADER)
     rows = grader_queue(benchmark=access.benchmark, grader=request.user)
     notice = grader_queue_notice(benchmark=access.benchmark, grader=request.user)
-    context = {"access": access, "rows": rows, "notice": notice}
+    # The header counts the same queue: give it the rows rather than have it read them again.
+    nav = navigation_for(request, grader_rows=rows)
+    context = {"access": access, "rows": rows, "notice": notice, "nav": nav}
     return render(request, "grading/queue.html", context)
 
 

@@ -136,6 +136,29 @@ def test_queue_does_not_count_cases_the_grader_wrote(client, benchmark, manager,
     assert row.available == 1
 
 
+def test_queue_and_its_header_count_in_a_fixed_number_of_queries(
+    client, benchmark, manager, grader, django_assert_max_num_queries
+):
+    versions = [
+        approved_version(benchmark, f"CC-06{n:02d}", author=UserFactory()) for n in range(6)
+    ]
+    mine = approved_version(benchmark, "CC-0699", author=grader)
+    second = UserFactory()
+    MembershipFactory(benchmark=benchmark, user=second, role=Role.GRADER)
+    campaign = campaign_over(benchmark, [*versions, mine], by=manager, graders=[grader, second])
+    held = assignment_next(grader=grader, campaign=campaign)  # still needs a second grader
+    login(client, grader)
+    # session, user, access, notice (state, feedback); the queue: campaigns, own assignments, open
+    # items, own cases, open items of own cases; header: memberships (its counts are the queue's).
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("grading:queue", args=[benchmark.slug]))
+    [row] = response.context["rows"]
+    # 7 items: neither the one the grader holds nor their own case's.
+    assert (row.available, row.unfinished_id) == (5, held.pk)
+    grading = next(e for e in response.context["nav"].entries if e.key == "grading")
+    assert grading.count == 6
+
+
 def test_queue_is_empty_for_a_grader_in_no_campaign(client, benchmark, grader):
     login(client, grader)
     response = client.get(reverse("grading:queue", args=[benchmark.slug]))
@@ -411,8 +434,9 @@ def test_grading_screen_of_30_criteria_by_4_responses_takes_a_fixed_number_of_qu
     url = reverse("grading:grade", args=[benchmark.slug, big_item.pk])
     client.get(url)
     # session, user, access, assignment, responses, labels, criteria; navigation: memberships,
-    # curation counts, grading counts (campaigns, own assignments, own cases, waiting items).
-    with django_assert_num_queries(13):
+    # grading counts (campaigns, own assignments, open items, own cases); a grader has no
+    # curation counts to read.
+    with django_assert_num_queries(12):
         response = client.get(url)
     assert response.status_code == 200
     assert response.context["screen"].total == 120
