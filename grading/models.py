@@ -698,11 +698,14 @@ class AdjudicationItem(models.Model):
             )
         ]
         indexes = [
+            # The queue in its order (oldest first, then by id), so a page reads 50 entries.
             models.Index(
-                fields=["benchmark", "opened_at"],
+                fields=["benchmark", "opened_at", "id"],
                 condition=models.Q(status="open"),
                 name="adjudication_item_open",
-            )
+            ),
+            # The count of each status, from the index alone.
+            models.Index(fields=["benchmark", "status"], name="adjudication_item_status"),
         ]
         ordering = ["opened_at", "pk"]
         verbose_name = _("adjudication item")
