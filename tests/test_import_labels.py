@@ -196,3 +196,72 @@ def test_healthbench_meta_labels_give_consensus_and_adjudication_by_the_rule(db)
     )
     assert Label.objects.count() == sum(len(r["binary_labels"]) for r in rows)
     assert AdjudicationItem.objects.filter(reopened_count__gt=0).count() == 0
+
+
+def test_each_new_human_label_gets_its_own_first_history_row(benchmark, response):
+    run(
+        benchmark,
+        line(rater="a", met=True, note="ok"),
+        line(rater="b", met=False),
+        line(criterion="c02", rater="a", met=False),
+        line(rater="judge", rater_kind="judge", met=True),
+    )
+    humans = Label.objects.filter(rater__kind="human")
+    history = {h.label_id: h for h in LabelHistory.objects.all()}
+    assert set(history) == set(humans.values_list("pk", flat=True))
+    for label in humans:
+        first = history[label.pk]
+        assert (first.previous_met, first.met, first.note) == (None, label.met, label.note)
+
+
+def test_a_changed_label_records_when_it_changed(benchmark, response):
+    run(benchmark, line(rater="a", met=True))
+    before = Label.objects.get().updated_at
+    run(benchmark, line(rater="a", met=False))
+    label = Label.objects.get()
+    assert (label.met, label.updated_at > before) == (False, True)
+
+
+def test_unusual_but_valid_values_import_as_the_format_says(benchmark, response):
+    report = run(
+        benchmark,
+        line(rater="a"),
+        {**line(model=" gpt-5.1 ", criterion=" c01", rater=" b ", sample=0.0), "note": None},
+        line(rater="judge-8b", rater_kind="judge", version=" v2 ", note="  why  "),
+        {k: v for k, v in line(rater="c", criterion="c02").items() if k not in ("sample", "note")},
+    )
+    assert report.created == 4
+    labels = {
+        (lb.rater.name, lb.rater.version, lb.criterion.key, lb.note) for lb in Label.objects.all()
+    }
+    assert labels == {
+        ("a", "", "c01", ""),
+        ("b", "", "c01", ""),
+        ("judge-8b", "v2", "c01", "why"),
+        ("c", "", "c02", ""),
+    }
+
+
+def test_unusual_bad_values_are_each_refused(benchmark, response):
+    with pytest.raises(ImportRejected) as caught:
+        run(
+            benchmark,
+            line(rater="a", version=" "),
+            line(rater="b", sample=True),
+            line(rater="c", model=" "),
+            line(rater="d", criterion="c" * 51),
+            line(rater="e", case="new"),
+            line(rater="f", extra=1),
+            line(rater="g", rater_kind=["human"]),
+            line(rater="h", sample=-1),
+        )
+    assert [(e.line, e.field) for e in caught.value.errors] == [
+        (1, "version"),
+        (2, "sample"),
+        (3, "model"),
+        (4, "criterion"),
+        (5, "case"),
+        (6, "extra"),
+        (7, "rater_kind"),
+        (8, "sample"),
+    ]
