@@ -3,7 +3,8 @@ measured in the same process and run as the figure it stands beside.
 
 - `bulk_insert_floor`: the rows a step created, inserted again by the database's own bulk path
   (PostgreSQL: COPY through psycopg; SQLite: executemany in one transaction) into empty copies of
-  their tables with the same indexes, from rows already in memory.
+  their tables with the same indexes and constraints, foreign keys included (every insert into
+  the real table checks them), from rows already in memory.
 - `preloaded` + `replay`: a computation run again with every answer of a module's functions (the
   statistics' selectors) recorded on a first run, so only the numpy work is left.
 - `write_floor`: the bytes of a folder written again and hashed (sha256).
@@ -52,7 +53,7 @@ def table_marks() -> dict[str, int]:
 
 def bulk_insert_floor(marks: dict[str, int]) -> dict:
     """Seconds to insert every row created since `marks` into empty copies of their tables (same
-    columns and indexes; PostgreSQL's copies have no foreign keys), in one transaction."""
+    columns, indexes and constraints, foreign keys to the same tables), in one transaction."""
     from django.db import connection
 
     created = {}
@@ -75,6 +76,14 @@ def _postgres_floor(raw, created: dict, marks: dict) -> float:
             with cursor.copy(query) as copy:
                 data[table] = b"".join(bytes(block) for block in copy)
             cursor.execute(f'CREATE TABLE "{PREFIX}{table}" (LIKE "{table}" INCLUDING ALL)')
+            # LIKE leaves out foreign keys; Django's are deferred, checked at the commit.
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [f'"{table}"'],
+            )
+            for (definition,) in cursor.fetchall():
+                cursor.execute(f'ALTER TABLE "{PREFIX}{table}" ADD {definition}')
         try:
             started = time.perf_counter()
             with raw.transaction():
