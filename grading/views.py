@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -77,12 +78,14 @@ def next_item(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("grading:grade", slug, assignment.pk)
 
 
-def _cell_context(access: BenchmarkAccess, assignment: Assignment) -> dict:
+def _cell_context(request: HttpRequest, access: BenchmarkAccess, assignment: Assignment) -> dict:
     """What every cell of the grid needs, worked out once per page rather than once per cell
-    (a grid has up to 120): the words of its buttons, translated, and its form's URL prefix."""
+    (a grid has up to 120): the words of its buttons, translated, its form's URL prefix and
+    CSRF field."""
     url = reverse("grading:mark", args=[access.benchmark.slug, assignment.pk, "_", "_"])
     return {
         "mark_base": url.removesuffix("_/_/"),
+        "csrf_field": csrf_input(request),
         "text": {
             "met": gettext("Met"),
             "not_met": gettext("Not met"),
@@ -119,7 +122,7 @@ def _screen_page(
         cell.missing = True
         missing_cells.append(cell)
     context = {
-        **_cell_context(access, assignment),
+        **_cell_context(request, access, assignment),
         "access": access,
         "screen": screen,
         "columns": len(screen.responses),
@@ -176,7 +179,7 @@ def mark(request: HttpRequest, slug: str, pk: int, letter: str, key: str) -> Htt
     if label is not None:
         cell.met, cell.note = label.met, label.note
     context = {
-        **_cell_context(access, assignment),
+        **_cell_context(request, access, assignment),
         "access": access,
         "submitted": assignment.is_submitted,
         "cell": cell,
