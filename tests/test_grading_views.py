@@ -276,6 +276,21 @@ def test_a_mark_is_saved_and_its_cell_comes_back(client, benchmark, grader, assi
     assert label.criterion.key == "c02"
 
 
+def test_a_cell_escapes_its_note_and_works_without_javascript(
+    client, benchmark, grader, assignment
+):
+    login(client, grader)
+    mark = reverse("grading:mark", args=[benchmark.slug, assignment.pk, "A", "c01"])
+    client.post(mark, {"met": "1", "note": '<b onclick="x()">why</b>'}, **HX)
+    response = client.get(reverse("grading:grade", args=[benchmark.slug, assignment.pk]))
+    html = response.content.decode()
+    assert "&lt;b onclick=&quot;x()&quot;&gt;why&lt;/b&gt;" in html
+    assert "<b onclick" not in html
+    # Each cell is a form of its own, with its CSRF field, posting to its own URL.
+    assert html.count('name="csrfmiddlewaretoken"') >= 1 + 2 * 3
+    assert f'action="{mark}"' in html
+
+
 def test_a_mark_without_javascript_returns_to_the_cell(client, benchmark, grader, assignment):
     login(client, grader)
     url = reverse("grading:mark", args=[benchmark.slug, assignment.pk, "A", "c01"])
