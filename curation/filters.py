@@ -5,6 +5,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from curation.models import Benchmark, Case, CaseStatus, CaseVersion, Role
@@ -34,6 +36,24 @@ def case_search(value: str) -> Q:
     return Q(external_id__icontains=value) | Q(current_version__in=versions.values("pk"))
 
 
+class ToolbarSelect(forms.Select):
+    """Django's Select with its options written here: its templates include two more templates
+    per option, and the toolbar's eighty-odd options took a fifth of the case list's time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (choice, " selected" if str(choice) in chosen else "", label)
+                for choice, label in self.choices
+            ),
+        )
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attrs, options)
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -43,19 +63,24 @@ class CaseFilter(django_filters.FilterSet):
         ),
     )
     status = django_filters.ChoiceFilter(
-        label=_("Status"), choices=CaseStatus.choices, empty_label=_("Any status")
+        label=_("Status"),
+        choices=CaseStatus.choices,
+        empty_label=_("Any status"),
+        widget=ToolbarSelect,
     )
     author = django_filters.ModelChoiceFilter(
         label=_("Author"),
         field_name="current_version__author",
         queryset=get_user_model().objects.none(),
         empty_label=_("Any author"),
+        widget=ToolbarSelect,
     )
     sort = django_filters.ChoiceFilter(
         label=_("Sort by"),
         choices=[(key, label) for key, (label, _fields) in SORTS.items()],
         method="sort_by",
         empty_label=None,
+        widget=ToolbarSelect,
     )
 
     class Meta:
@@ -78,6 +103,7 @@ class CaseFilter(django_filters.FilterSet):
                 field_name="current_version__terms",
                 choices=[(str(t.pk), t.value) for t in facet.terms.all()],
                 empty_label=_("Any"),
+                widget=ToolbarSelect,
             )
 
     def toolbar_fields(self) -> list:

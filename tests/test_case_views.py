@@ -187,15 +187,50 @@ def test_case_list_costs_the_same_queries_for_any_number_of_cases(
     target = reverse("curation:case_list", args=[benchmark.slug])
     term = specialty.terms.first()
 
-    # session, user, access, navigation (2), facets + terms, authors, count, page of ids,
-    # their rows, their terms
-    with django_assert_max_num_queries(12):
+    # session, user, access, navigation (2), facets + terms, authors, page of ids with their
+    # count, their rows, their terms
+    with django_assert_max_num_queries(11):
         response = client.get(target, {"q": "病例", "facet_specialty": term.pk})
 
     assert response.status_code == 200
     rows = response.context["page"].object_list
     assert len(rows) == 50
     assert (rows[0].criteria_count, rows[0].positive_points) == (2, 2)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("asked", "shown", "rows"), [("2", 2, 10), ("99", 2, 10), ("0", 2, 10), ("x", 1, 50)]
+)
+def test_case_list_pages_like_the_paginator(
+    client, benchmark, author, specialty, asked, shown, rows
+):
+    _many_cases(benchmark, author, specialty, 60)
+    client.force_login(author)
+
+    response = client.get(reverse("curation:case_list", args=[benchmark.slug]), {"page": asked})
+
+    page = response.context["page"]
+    assert (page.number, len(page.object_list), page.paginator.count) == (shown, rows, 60)
+    assert "60 cases" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_case_list_toolbar_marks_the_chosen_options(client, case, author, specialty):
+    TermFactory(facet=specialty, value="<b>外科</b>")
+    term = specialty.terms.get(value="心血管内科")
+    client.force_login(author)
+
+    response = client.get(
+        reverse("curation:case_list", args=[case.benchmark.slug]),
+        {"status": "draft", "facet_specialty": term.pk},
+    )
+
+    html = response.content.decode()
+    assert '<option value="draft" selected>' in html
+    assert f'<option value="{term.pk}" selected>心血管内科</option>' in html
+    assert "&lt;b&gt;外科&lt;/b&gt;</option>" in html
+    assert '<select name="status" id="id_status">' in html
 
 
 @pytest.mark.django_db

@@ -5,7 +5,8 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -87,8 +88,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         benchmark=access.benchmark,
         facets=facets,
     )
-    ids = filters.qs.values_list("pk", flat=True)
-    page = Paginator(ids, CASES_PER_PAGE).get_page(request.GET.get("page"))
+    page = _page_of_ids(filters.qs, request.GET.get("page"))
     page.object_list = case_list_page(
         benchmark=access.benchmark,
         ids=list(page.object_list),
@@ -104,6 +104,26 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     if request.htmx and request.htmx.target == "case-results":
         template += "#results"
     return render(request, template, context)
+
+
+def _page_of_ids(cases: QuerySet[Case], number: str | None) -> Page:
+    """A page of the cases' ids (Paginator.get_page's) and their total, in one query.
+
+    The total is a window count over the same rows, so a text search reads the conversations
+    once, not once to count them and again for the page (SQLite has no index for it). A page
+    number past the end brings no row to carry the total: the paginator counts, then reads.
+    """
+    paginator = Paginator(cases.values_list("pk", flat=True), CASES_PER_PAGE)
+    if number is not None and not (number.isdigit() and int(number) >= 1):
+        return paginator.get_page(number)
+    number = int(number or 1)
+    start = (number - 1) * CASES_PER_PAGE
+    rows = cases.annotate(total=Window(Count("*"))).values_list("pk", "total")
+    rows = list(rows[start : start + CASES_PER_PAGE])
+    if not rows and number > 1:
+        return paginator.get_page(number)
+    paginator.count = rows[0][1] if rows else 0
+    return Page([pk for pk, _total in rows], number, paginator)
 
 
 def _url_maker(name: str, *args: str) -> Callable[[str], str]:
