@@ -4,6 +4,8 @@ Python-Markdown turns the text into HTML and passes any raw HTML in it through; 
 only the tags and attributes below, so no script, event handler or style reaches a page.
 """
 
+from functools import lru_cache
+
 import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
@@ -24,6 +26,9 @@ ALLOWED_ATTRIBUTES = {
 _EXTENSIONS = ["tables", "sane_lists", "fenced_code", "nl2br"]
 
 
+# Rendering is pure and costs a few milliseconds for a long answer: each worker keeps the last
+# texts it rendered (a case or a response is shown again and again while it is graded).
+@lru_cache(maxsize=1024)
 def render_markdown(text: str) -> SafeString:
     html = markdown.markdown(text or "", extensions=_EXTENSIONS, output_format="html")
     return mark_safe(  # sanitised by nh3 just above
