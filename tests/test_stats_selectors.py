@@ -25,7 +25,7 @@ def test_rubric_rows_hold_every_criterion_of_every_response(example, django_asse
 
 
 def test_human_labels_count_once_submitted_or_imported(example, django_assert_num_queries):
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the human raters' ids, their labels
         humans = selectors.human_labels(example.benchmark)
     names = selectors.rater_names(np.unique(humans.rater))
     # gr3's labels belong to an unsubmitted assignment.
@@ -47,11 +47,39 @@ def test_submitting_the_assignment_makes_its_labels_count(example):
 def test_judge_labels_on_consensus_items_only(example, django_assert_num_queries):
     judges = selectors.judge_raters(example.benchmark)
     assert sorted(judges.values()) == ["judge-x", "judge-y"]
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the judges' ids, their labels
         on_gold = selectors.judge_labels(example.benchmark, on_consensus=True)
     # judge-x labelled model-a's 12 items, all with consensus; judge-y's item has none.
     assert len(on_gold) == 12
     assert len(selectors.judge_labels(example.benchmark)) == 13
+
+
+def test_judge_labels_of_the_chosen_judges_in_this_benchmark_only(example):
+    from django.utils import timezone
+
+    from grading.models import Consensus, Rater
+    from tests.factories import CriterionFactory, ResponseFactory
+    from tests.stats_support import label
+
+    judges = {key: pk for pk, key in selectors.judge_raters(example.benchmark).items()}
+    # judge-x also labels an item of another benchmark that has a consensus label there.
+    elsewhere = ResponseFactory()
+    criterion = CriterionFactory(version=elsewhere.case_version)
+    label(Rater.objects.get(pk=judges["judge-x"]), elsewhere, criterion, True)
+    Consensus.objects.create(
+        benchmark=elsewhere.case_version.case.benchmark,
+        response=elsewhere,
+        criterion=criterion,
+        met=True,
+        method=Consensus.Method.UNANIMOUS,
+        decided_at=timezone.now(),
+    )
+    assert len(selectors.judge_labels(example.benchmark)) == 13
+    assert len(selectors.judge_labels(example.benchmark, on_consensus=True)) == 12
+    human = Rater.objects.get(name="gr1")
+    chosen = selectors.judge_labels(example.benchmark, raters=[judges["judge-y"], human.pk])
+    assert chosen.rater.tolist() == [judges["judge-y"]]  # a human rater is not a judge
+    assert len(selectors.judge_labels(example.benchmark, raters=[human.pk])) == 0
 
 
 def test_several_versions_of_a_judge_keep_the_name_for_the_latest(example):
