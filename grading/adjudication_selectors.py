@@ -2,9 +2,15 @@
 adjudicator needs, and the gold set figures. Each runs a fixed number of queries."""
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.timesince import timesince
+from django.utils.translation import gettext
 
 from curation.models import Benchmark, CaseVersion, Term
 from grading.models import (
@@ -17,6 +23,18 @@ from grading.models import (
     Rater,
 )
 from grading.services.consensus import counted_labels
+
+QUEUE_ROW_FIELDS = (
+    "opened_at",
+    "reopened_count",
+    "revision",
+    "criterion__key",
+    "criterion__text",
+    "criterion__tags",
+    "response__case_version__number",
+    "response__case_version__case__external_id",
+)
+TAGS_CACHE_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -36,18 +54,24 @@ def _in_campaign(campaign_id: int) -> Exists:
 
 def adjudication_queue(*, benchmark: Benchmark, filters: QueueFilters, user) -> QuerySet:
     """Open items, the oldest first, narrowed by campaign, facet term and criterion tag; never
-    the items `user` labelled (nobody adjudicates their own work)."""
+    the items `user` labelled (nobody adjudicates their own work). Rows carry what the queue
+    shows, not the conversation and response texts."""
     items = AdjudicationItem.objects.filter(
         benchmark=benchmark, status=AdjudicationItem.Status.OPEN
-    ).exclude(
-        Exists(
-            Label.objects.filter(
-                response_id=OuterRef("response_id"),
-                criterion_id=OuterRef("criterion_id"),
-                rater__user=user,
+    )
+    # The rater by its id, not through a join on the user: the planner then knows how many labels
+    # it has (mostly none) instead of guessing that they cover the queue and sorting it whole.
+    rater_id = Rater.objects.filter(user=user).values_list("pk", flat=True).first()
+    if rater_id is not None:
+        items = items.exclude(
+            Exists(
+                Label.objects.filter(
+                    response_id=OuterRef("response_id"),
+                    criterion_id=OuterRef("criterion_id"),
+                    rater_id=rater_id,
+                )
             )
         )
-    )
     if filters.campaign:
         items = items.filter(_in_campaign(filters.campaign))
     if filters.term:
@@ -61,9 +85,54 @@ def adjudication_queue(*, benchmark: Benchmark, filters: QueueFilters, user) -> 
     if filters.tag:
         # Tags are stored as JSON text with Chinese kept as is: the quoted tag is an exact element.
         items = items.filter(criterion__tags__icontains=json.dumps(filters.tag, ensure_ascii=False))
-    return items.select_related("criterion", "response__case_version__case").order_by(
-        "opened_at", "pk"
+    return (
+        items.select_related("criterion", "response__case_version__case")
+        .only(*QUEUE_ROW_FIELDS)
+        .order_by("opened_at", "pk")  # the index adjudication_item_open, read from its start
     )
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One row of the queue page, with its values ready to show."""
+
+    pk: int
+    url: str
+    case: str
+    version_label: str
+    key: str
+    text: str  # the criterion, cut short
+    reopened: bool
+    opened_at: str  # ISO 8601, in the current time zone
+    opened_label: str
+    waiting: str
+
+
+def adjudication_queue_rows(
+    *, items: Iterable[AdjudicationItem], url_of: Callable[[int], str]
+) -> list[QueueRow]:
+    """The page's rows of queue items; `url_of(pk)` is the link of a row. Formatted here, not by
+    template tags and filters per row, which took most of the page's time (bench/)."""
+    version_label = gettext("v%(number)s")
+    rows = []
+    for item in items:
+        version = item.response.case_version
+        opened_at = timezone.localtime(item.opened_at)
+        rows.append(
+            QueueRow(
+                pk=item.pk,
+                url=url_of(item.pk),
+                case=version.case.external_id,
+                version_label=version_label % {"number": version.number},
+                key=item.criterion.key,
+                text=Truncator(item.criterion.text).chars(120),
+                reopened=bool(item.reopened_count),
+                opened_at=opened_at.isoformat(),
+                opened_label=opened_at.strftime("%Y-%m-%d %H:%M"),
+                waiting=timesince(opened_at),
+            )
+        )
+    return rows
 
 
 def adjudication_counts(*, benchmark: Benchmark) -> dict[str, int]:
@@ -72,7 +141,7 @@ def adjudication_counts(*, benchmark: Benchmark) -> dict[str, int]:
     counts.update(
         AdjudicationItem.objects.filter(benchmark=benchmark)
         .values_list("status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # not the id: the index adjudication_item_status answers alone
         .order_by()
     )
     return counts
@@ -86,15 +155,6 @@ def adjudication_open_count(*, benchmark: Benchmark) -> int:
 
 def queue_choices(*, benchmark: Benchmark) -> dict:
     """The filter menus: campaigns, facet terms, criterion tags of open items."""
-    tags = sorted(
-        {
-            tag
-            for tags in AdjudicationItem.objects.filter(
-                benchmark=benchmark, status=AdjudicationItem.Status.OPEN
-            ).values_list("criterion__tags", flat=True)
-            for tag in tags or []
-        }
-    )
     return {
         "campaigns": list(benchmark.campaigns.order_by("name").values_list("pk", "name")),
         "terms": list(
@@ -102,8 +162,26 @@ def queue_choices(*, benchmark: Benchmark) -> dict:
             .select_related("facet")
             .order_by("facet__name", "value")
         ),
-        "tags": tags,
+        "tags": _open_tags(benchmark),
     }
+
+
+def _open_tags(benchmark: Benchmark) -> list[str]:
+    """The criterion tags of the open items. Reading them touches every open item, so they are
+    kept in the cache under the latest opening: an item entering the queue (new or reopened, both
+    opened now) changes the key, while one leaving it at most leaves a tag that matches nothing
+    until the entry expires."""
+    open_items = AdjudicationItem.objects.filter(
+        benchmark=benchmark, status=AdjudicationItem.Status.OPEN
+    )
+    latest = open_items.aggregate(latest=Max("opened_at"))["latest"]
+    key = f"adjudication-tags:{benchmark.pk}:{latest.isoformat() if latest else ''}"
+    tags = cache.get(key)
+    if tags is None:
+        rows = open_items.values_list("criterion__tags", flat=True).distinct().order_by()
+        tags = sorted({tag for tags in rows for tag in tags or []})
+        cache.set(key, tags, TAGS_CACHE_SECONDS)
+    return tags
 
 
 @dataclass(frozen=True)

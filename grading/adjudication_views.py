@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,6 +29,7 @@ from grading.adjudication_selectors import (
     adjudication_item_get,
     adjudication_item_labels,
     adjudication_queue,
+    adjudication_queue_rows,
     gold_set,
     queue_choices,
 )
@@ -59,10 +61,13 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         )
     items = adjudication_queue(benchmark=access.benchmark, filters=filters, user=request.user)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One reverse() for the page's links: fifty took a fifth of its time.
+    item_url = reverse("grading:adjudication_item", args=[slug, 0]).removesuffix("0/") + "{}/"
     context = {
         "access": access,
         "form": form,
         "page": page,
+        "rows": adjudication_queue_rows(items=page, url_of=item_url.format),
         "counts": adjudication_counts(benchmark=access.benchmark),
     }
     template = "grading/adjudication/queue.html"

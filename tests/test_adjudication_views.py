@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from curation.models import AuditEvent
+from grading.adjudication_views import PAGE_SIZE
 from grading.models import (
     AdjudicationItem,
     AdjudicationSettings,
@@ -98,6 +99,41 @@ def test_queue_filters_by_tag_and_term(client, benchmark, adjudicator):
     response = client.get(url("adjudication_queue", benchmark), {"tag": "unknown"})
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+@pytest.mark.parametrize("size", [1, PAGE_SIZE + 2])
+def test_queue_page_runs_the_same_queries_whatever_the_queue_size(
+    client, benchmark, adjudicator, size, django_assert_max_num_queries
+):
+    first = disagreement(benchmark)
+    for _ in range(size - 1):
+        disagreement(benchmark)
+    client.force_login(adjudicator)
+    client.get(url("adjudication_queue", benchmark))  # the tag menu cached
+    with django_assert_max_num_queries(13):
+        response = client.get(url("adjudication_queue", benchmark))
+    rows = response.context["rows"]
+    assert len(rows) == min(size, PAGE_SIZE)
+    assert rows[0].pk == first.pk
+    assert response.context["page"].paginator.count == size
+    link = reverse("grading:adjudication_item", args=[benchmark.slug, first.pk])
+    assert f'href="{link}"' in response.content.decode()
+
+
+def test_tag_menu_offers_the_tags_of_items_opened_since_it_was_last_read(
+    client, benchmark, adjudicator
+):
+    disagreement(benchmark)
+    client.force_login(adjudicator)
+    client.get(url("adjudication_queue", benchmark))
+    tagged = disagreement(benchmark)
+    tagged.criterion.tags = ["主题:急诊"]
+    tagged.criterion.save()
+    LabelFactory(response=tagged.response, criterion=tagged.criterion, met=True)
+    consensus_refresh(items=[(tagged.response_id, tagged.criterion_id)])  # opened again, now
+    response = client.get(url("adjudication_queue", benchmark), {"tag": "主题:急诊"})
+    assert not response.context["form"].errors
+    assert [i.pk for i in response.context["page"]] == [tagged.pk]
 
 
 def test_navigation_counts_open_disagreements_for_adjudicators(client, benchmark, adjudicator):
