@@ -14,6 +14,7 @@ malformed, names an unknown case or a case that is not approved, repeats a (case
 of the file or of the database, or has empty text.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -89,13 +90,9 @@ def responses_import(
         report = ResponseImportReport(benchmark_slug=bench.slug, file_name=name, dry_run=dry_run)
         # With bad lines already found the database checks still run (to list every bad line)
         # but nothing is written.
-        importer = _Importer(bench, report, records, errors, dry_run=dry_run or bool(errors))
-        for start in range(0, len(records), CHUNK):
-            importer.import_chunk(records[start : start + CHUNK])
-            if progress:
-                progress(min(start + CHUNK, len(records)), len(records))
-        if importer.errors:
-            raise ImportRejected(importer.errors)
+        _Importer(bench, report, records, errors, dry_run=dry_run or bool(errors)).run(progress)
+        if errors:
+            raise ImportRejected(errors)
         if not dry_run:
             audit_record(
                 actor=actor,
@@ -234,36 +231,33 @@ class _Importer:
     def __init__(self, benchmark, report, records, errors, *, dry_run: bool):
         self.benchmark = benchmark
         self.report = report
+        self.records = records
         self.dry_run = dry_run
         self.errors = errors
         names = sorted({r.model for r in records})
-        self.models = {m.name: m for m in ModelUnderTest.objects.filter(name__in=names)}
+        self.models = dict(ModelUnderTest.objects.filter(name__in=names).values_list("name", "pk"))
         report.new_models = [n for n in names if n not in self.models]
         if not dry_run and report.new_models:
             ModelUnderTest.objects.bulk_create(
                 [ModelUnderTest(name=n) for n in report.new_models], ignore_conflicts=True
             )
-            self.models = {m.name: m for m in ModelUnderTest.objects.filter(name__in=names)}
-        self.cases_seen: set[str] = set()
+            self.models = dict(
+                ModelUnderTest.objects.filter(name__in=names).values_list("name", "pk")
+            )
 
-    def import_chunk(self, records: list[ResponseRecord]) -> None:
-        cases = {
-            c.external_id: c
-            for c in Case.objects.filter(
-                benchmark=self.benchmark, external_id__in={r.case for r in records}
-            ).select_related("current_version")
-        }
-        taken = set(
-            Response.objects.filter(
-                case_version_id__in=[c.current_version_id for c in cases.values()]
-            ).values_list("case_version_id", "model__name", "sample")
-        )
-        new = []
-        for record in records:
+    def run(self, progress) -> None:
+        """Check every record against the database, a few queries for the whole file, then
+        insert the new responses in one go (COPY on PostgreSQL)."""
+        cases = self._cases(sorted({r.case for r in self.records}))
+        taken = self._taken([case[0] for case in cases.values()])
+        new, by_model, cases_seen = [], Counter(), set()
+        for done, record in enumerate(self.records, start=1):
             case = cases.get(record.case)
             if case is None:
                 self._error(record, "case", gettext("unknown case %(case)r in this benchmark"))
-            elif case.status != CaseStatus.APPROVED or not case.current_version.is_frozen:
+                continue
+            version_id, version_number, status, frozen = case
+            if status != CaseStatus.APPROVED or not frozen:
                 self._error(
                     record,
                     "case",
@@ -271,9 +265,9 @@ class _Importer:
                         "case %(case)s is not approved (%(status)s); responses are only taken "
                         "for approved case versions"
                     ),
-                    status=case.get_status_display(),
+                    status=CaseStatus(status).label,
                 )
-            elif (case.current_version_id, record.model, record.sample) in taken:
+            elif (version_id, record.model, record.sample) in taken:
                 self._error(
                     record,
                     "sample",
@@ -281,18 +275,49 @@ class _Importer:
                         "a response of model %(model)s, sample %(sample)s to case %(case)s "
                         "(version %(version)s) is already imported"
                     ),
-                    version=case.current_version.number,
+                    version=version_number,
                 )
             else:
-                self.report.created += 1
-                self.report.by_model[record.model] = self.report.by_model.get(record.model, 0) + 1
-                self.cases_seen.add(record.case)
+                by_model[record.model] += 1
+                cases_seen.add(record.case)
                 if not self.dry_run:
-                    model_id = self.models[record.model].pk
-                    new.append((case.current_version_id, model_id, record.sample, record.text))
-        self.report.cases = len(self.cases_seen)
+                    new.append((version_id, self.models[record.model], record.sample, record.text))
+            if progress and done % CHUNK == 0:
+                progress(done, len(self.records))
+        self.report.created = sum(by_model.values())
+        self.report.by_model = dict(by_model)
+        self.report.cases = len(cases_seen)
         if not self.errors and not self.dry_run:
             insert_rows(Response, ["case_version_id", "model_id", "sample", "text"], new)
+        if progress:
+            progress(len(self.records), len(self.records))
+
+    def _cases(self, external_ids: list[str]) -> dict[str, tuple[int, int, str, bool]]:
+        """external id -> (current version id, its number, the case's status, version frozen)."""
+        found = {}
+        for start in range(0, len(external_ids), CHUNK):
+            rows = Case.objects.filter(
+                benchmark=self.benchmark, external_id__in=external_ids[start : start + CHUNK]
+            ).values_list(
+                "external_id",
+                "current_version_id",
+                "current_version__number",
+                "status",
+                "current_version__submitted_at",
+            )
+            for external_id, version_id, number, status, submitted_at in rows:
+                found[external_id] = (version_id, number, status, submitted_at is not None)
+        return found
+
+    def _taken(self, version_ids: list[int]) -> set[tuple[int, str, int]]:
+        taken = set()
+        for start in range(0, len(version_ids), CHUNK):
+            taken.update(
+                Response.objects.filter(
+                    case_version_id__in=version_ids[start : start + CHUNK]
+                ).values_list("case_version_id", "model__name", "sample")
+            )
+        return taken
 
     def _error(self, record: ResponseRecord, field_name: str, message: str, **extra) -> None:
         values = {"case": record.case, "model": record.model, "sample": record.sample, **extra}

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from curation.importing import ImportRejected, cases_import
 from curation.models import AuditEvent, Case, CaseStatus
@@ -182,3 +184,19 @@ def test_bad_rows_of_a_response_sheet_are_listed(approved_cases, tmp_path):
 
     assert [(e.line, e.field) for e in errors] == [(2, "sample"), (3, "text"), (4, "case")]
     assert Response.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_number_of_queries_does_not_grow_with_the_file(approved_cases, tmp_path):
+    def queries(samples: int) -> int:
+        lines = [
+            {"case": case, "model": "gpt-5.1", "sample": n, "text": "答"}
+            for case in ("CC-0001", "CC-0002")
+            for n in range(samples)
+        ]
+        path = write_jsonl(tmp_path / f"{samples}.jsonl", lines)
+        with CaptureQueriesContext(connection) as captured:
+            responses_import(benchmark=approved_cases, file=path, actor=None, dry_run=True)
+        return len(captured)
+
+    assert queries(600) == queries(1)
