@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from curation.filters import ToolbarSelect
 from curation.import_forms import ImportFileField
 from grading.services.adjudication import MAX_TEXT
 
@@ -39,18 +40,22 @@ class FlagForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     campaign = forms.TypedChoiceField(
-        label=_("Campaign"), required=False, coerce=int, empty_value=None
+        label=_("Campaign"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=ToolbarSelect,
     )
-    term = forms.TypedChoiceField(label=_("Term"), required=False, coerce=int, empty_value=None)
-    tag = forms.ChoiceField(label=_("Criterion tag"), required=False)
+    term = forms.TypedChoiceField(
+        label=_("Term"), required=False, coerce=int, empty_value=None, widget=ToolbarSelect
+    )
+    tag = forms.ChoiceField(label=_("Criterion tag"), required=False, widget=ToolbarSelect)
 
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)
         everything = [("", _("All"))]
         self.fields["campaign"].choices = everything + choices["campaigns"]
-        self.fields["term"].choices = everything + [
-            (t.pk, f"{t.facet.name}: {t.value}") for t in choices["terms"]
-        ]
+        self.fields["term"].choices = everything + choices["terms"]
         self.fields["tag"].choices = everything + [(t, t) for t in choices["tags"]]
 
 

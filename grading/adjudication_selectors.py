@@ -2,8 +2,9 @@
 adjudicator needs, and the gold set figures. Each runs a fixed number of queries."""
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
@@ -108,28 +109,37 @@ class QueueRow:
     waiting: str
 
 
-def adjudication_queue_rows(
-    *, items: Iterable[AdjudicationItem], url_of: Callable[[int], str]
-) -> list[QueueRow]:
-    """The page's rows of queue items; `url_of(pk)` is the link of a row. Formatted here, not by
-    template tags and filters per row, which took most of the page's time (bench/)."""
+def adjudication_queue_rows(*, items: QuerySet, url_of: Callable[[int], str]) -> list[QueueRow]:
+    """The rows of a page of the queue (`items`, a slice of adjudication_queue); `url_of(pk)` is
+    the link of a row. Read as plain values and formatted here, not as four models per row
+    through template tags and filters, which took most of the page's time (bench/)."""
     version_label = gettext("v%(number)s")
+    waiting: dict[datetime, str] = {}  # the items of one import or submission share their time
     rows = []
-    for item in items:
-        version = item.response.case_version
-        opened_at = timezone.localtime(item.opened_at)
+    for row in items.values(
+        "pk",
+        "opened_at",
+        "reopened_count",
+        "criterion__key",
+        "criterion__text",
+        "response__case_version__number",
+        "response__case_version__case__external_id",
+    ):
+        opened_at = timezone.localtime(row["opened_at"])
+        if opened_at not in waiting:
+            waiting[opened_at] = timesince(opened_at)
         rows.append(
             QueueRow(
-                pk=item.pk,
-                url=url_of(item.pk),
-                case=version.case.external_id,
-                version_label=version_label % {"number": version.number},
-                key=item.criterion.key,
-                text=Truncator(item.criterion.text).chars(120),
-                reopened=bool(item.reopened_count),
+                pk=row["pk"],
+                url=url_of(row["pk"]),
+                case=row["response__case_version__case__external_id"],
+                version_label=version_label % {"number": row["response__case_version__number"]},
+                key=row["criterion__key"],
+                text=Truncator(row["criterion__text"]).chars(120),
+                reopened=bool(row["reopened_count"]),
                 opened_at=opened_at.isoformat(),
                 opened_label=opened_at.strftime("%Y-%m-%d %H:%M"),
-                waiting=timesince(opened_at),
+                waiting=waiting[opened_at],
             )
         )
     return rows
@@ -154,14 +164,15 @@ def adjudication_open_count(*, benchmark: Benchmark) -> int:
 
 
 def queue_choices(*, benchmark: Benchmark) -> dict:
-    """The filter menus: campaigns, facet terms, criterion tags of open items."""
+    """The filter menus: campaigns and facet terms as (pk, label), criterion tags of open items."""
     return {
         "campaigns": list(benchmark.campaigns.order_by("name").values_list("pk", "name")),
-        "terms": list(
-            Term.objects.filter(facet__benchmark=benchmark)
-            .select_related("facet")
+        "terms": [
+            (pk, f"{facet}: {value}")
+            for pk, facet, value in Term.objects.filter(facet__benchmark=benchmark)
             .order_by("facet__name", "value")
-        ),
+            .values_list("pk", "facet__name", "value")
+        ],
         "tags": _open_tags(benchmark),
     }
 

@@ -67,7 +67,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "access": access,
         "form": form,
         "page": page,
-        "rows": adjudication_queue_rows(items=page, url_of=item_url.format),
+        "rows": adjudication_queue_rows(items=page.object_list, url_of=item_url.format),
         "counts": adjudication_counts(benchmark=access.benchmark),
     }
     template = "grading/adjudication/queue.html"
