@@ -190,7 +190,9 @@ def test_case_list_costs_the_same_queries_for_any_number_of_cases(
     # session, user, access, navigation (2), facets + terms, authors, page of ids with their
     # count, their rows, their terms
     with django_assert_max_num_queries(11):
-        response = client.get(target, {"q": "病例", "facet_specialty": term.pk})
+        response = client.get(
+            target, {"q": "病例", "facet_specialty": term.pk, "author": author.pk}
+        )
 
     assert response.status_code == 200
     rows = response.context["page"].object_list
