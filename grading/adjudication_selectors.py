@@ -206,11 +206,11 @@ class ShownLabel:
 
 
 def adjudication_item_get(*, benchmark: Benchmark, pk: int) -> AdjudicationItem | None:
+    """One item with its criterion, response, case version and case; never the model (not even
+    loaded)."""
     return (
         AdjudicationItem.objects.filter(benchmark=benchmark, pk=pk)
-        .select_related(
-            "criterion__version__case", "response__case_version__case", "response__model"
-        )
+        .select_related("criterion", "response__case_version__case")
         .first()
     )
 

@@ -151,8 +151,9 @@ def test_screen_is_blind_by_default_and_hides_judges_and_models(
     client, benchmark, adjudicator, item, django_assert_max_num_queries
 ):
     client.force_login(adjudicator)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10) as queries:
         response = client.get(url("adjudication_item", benchmark, item.pk))
+    assert not [q for q in queries.captured_queries if "modelundertest" in q["sql"]]
     body = response.content.decode()
     assert "Grader 1" in body
     assert "Grader 2" in body
