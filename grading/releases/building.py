@@ -10,18 +10,22 @@ Rows are streamed: cases are read CHUNK at a time with their responses and conse
 so memory stays flat however large the benchmark.
 
 Speed (issue 8: 825,000 gold labels under 60 s): the two files with a row per gold label are
-assembled from pieces JSON-encoded once (per case, response, criterion), in the bytes
-`json.dumps(row, sort_keys=True, ensure_ascii=False)` gives; every file is hashed while it is
-written; the spreadsheet's XML is written directly (a case's long texts escaped once for its
-criterion rows); the zip uses compression level 1 (it is most of the build's time at level 6).
+joined from pieces JSON-encoded once (per case, criterion, response and distinct label of a
+response), in the bytes `json.dumps(row, sort_keys=True, ensure_ascii=False)` gives; the cycle
+collector runs less often (`_few_collections`); every file is hashed while it is written; the
+spreadsheet's XML is written directly (a case's long texts escaped once for its criterion rows);
+the zip uses compression level 1 (it is most of the build's time at level 6).
 """
 
 import csv
+import gc
 import hashlib
 import io
 import json
 import zipfile
+from collections import defaultdict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -101,14 +105,38 @@ class HashedFile:
         return {"sha256": self.digest.hexdigest(), "bytes": self.size}
 
 
+@contextmanager
+def _few_collections():
+    """Fewer passes of Python's cycle collector over a pass through the cases. A chunk's model
+    instances (cyclic: a version and its prefetched criteria point at each other) outlive many
+    young collections, and every ~25% growth of the old generation sets off a full pass over
+    every object of the process, Django's own included: ~15% of a build's CPU. Freezing what
+    exists before and collecting young objects less often halves that; the chunks' garbage is
+    still collected, so memory stays flat."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(10_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _versions(release: Release) -> Iterator[tuple]:
+    """(version, facets) of every case version of the release, in the case exports' order."""
+    return export_versions(
+        benchmark=release.benchmark, case_versions=release.case_versions.only("pk")
+    )
+
+
+@_few_collections()
 def public_problems(release: Release) -> tuple[list[ExportProblem], list[ExportProblem]]:
     """(contact-like strings, shape problems) of the ClinConsensus public file of the release:
     the first refuse the release, the second only leave the ClinConsensus files out (a
     conversation of several turns has no ClinConsensus form)."""
     problems: list[ExportProblem] = []
-    for version, facets in export_versions(
-        benchmark=release.benchmark, case_versions=release.case_versions.all()
-    ):
+    for version, facets in _versions(release):
         clinconsensus_object(version, facets, problems)
     contact = [p for p in problems if p.field != "messages"]
     shape = [p for p in problems if p.field == "messages"]
@@ -117,9 +145,7 @@ def public_problems(release: Release) -> tuple[list[ExportProblem], list[ExportP
 
 def _chunks(release: Release) -> Iterator[list[tuple]]:
     chunk: list[tuple] = []
-    for version, facets in export_versions(
-        benchmark=release.benchmark, case_versions=release.case_versions.all()
-    ):
+    for version, facets in _versions(release):
         chunk.append((version, facets))
         if len(chunk) == CHUNK:
             yield chunk
@@ -268,40 +294,55 @@ def _pieces(value) -> bytes:
 
 
 class _LabelRows:
-    """The rows of gold_labels.jsonl and judge_finetune.jsonl for one response, assembled from
-    pieces encoded once: the bytes `dumps(row, sort_keys=True)` gives (the release tests compare
-    them with it)."""
+    """The rows of gold_labels.jsonl and judge_finetune.jsonl of one case, joined from pieces
+    JSON-encoded once per case, criterion, response and distinct label of a response: the bytes
+    `dumps(row, sort_keys=True)` gives (the release tests compare them with it)."""
 
-    def __init__(self, case: str, user_message: str):
-        self.case = _pieces(case)
-        self.tail = b', "user_message": ' + _pieces(user_message) + b"}\n"
+    def __init__(self, case: str, user_message: str, criteria: list, *, tuning: bool):
+        case_json = b'{"case": ' + _pieces(case) + b', "criterion": '
+        self.criteria = []  # (gold row head, fine-tuning row head, rubric item) of each
+        for criterion in criteria:
+            head = case_json + _pieces(criterion.key)
+            self.criteria.append((head + b', "met": ', head, _pieces(criterion.text)))
+        self.user_message = b', "user_message": ' + _pieces(user_message) + b"}\n"
+        self.tuning = tuning
 
-    def response(self, model: str, sample: int, text: str) -> None:
-        self.model = _pieces(model)
-        self.sample = str(sample).encode()
-        self.tuning_middle = (
-            b', "model": ' + self.model + b', "response": ' + _pieces(text) + b', "rubric_item": '
-        )
+    def response(self, model: str, sample: int, text: str, labels: list) -> tuple[bytes, bytes]:
+        """(gold rows, fine-tuning rows) of one response, whose labels are (met, method, note)
+        or None in criterion order."""
+        model, sample = _pieces(model), str(sample).encode()
+        middle = b', "model": ' + model + b', "response": ' + _pieces(text) + b', "rubric_item": '
+        tails: dict[tuple, tuple[bytes, bytes]] = {}  # a response has a few distinct labels
+        gold: list[bytes] = []
+        tuning: list[bytes] = []
+        for (gold_head, tuning_head, item), label in zip(self.criteria, labels, strict=True):
+            if label is None:
+                continue
+            tail = tails.get(label)
+            if tail is None:
+                met, method, note = label
+                met, note = MET_JSON[met].encode(), _pieces(note)
+                tail = tails[label] = (
+                    b"".join(
+                        (
+                            met, b', "method": ', _pieces(method), b', "model": ', model,
+                            b', "note": ', note, b', "sample": ', sample, b"}\n",
+                        )
+                    ),
+                    b"".join(
+                        (
+                            b', "sample": ', sample, b', "target": {"criteria_met": ', met,
+                            b', "explanation": ', note, b"}", self.user_message,
+                        )
+                    ),
+                )  # fmt: skip
+            gold += (gold_head, tail[0])
+            if self.tuning:
+                tuning += (tuning_head, middle, item, tail[1])
+        return b"".join(gold), b"".join(tuning)
 
-    def gold(self, key: bytes, met: bytes, method: bytes, note: bytes) -> bytes:
-        return b"".join(
-            (
-                b'{"case": ', self.case, b', "criterion": ', key, b', "met": ', met,
-                b', "method": ', method, b', "model": ', self.model, b', "note": ', note,
-                b', "sample": ', self.sample, b"}\n",
-            )
-        )  # fmt: skip
 
-    def tuning(self, key: bytes, rubric_item: bytes, met: bytes, note: bytes) -> bytes:
-        return b"".join(
-            (
-                b'{"case": ', self.case, b', "criterion": ', key, self.tuning_middle,
-                rubric_item, b', "sample": ', self.sample, b', "target": {"criteria_met": ', met,
-                b', "explanation": ', note, b"}", self.tail,
-            )
-        )  # fmt: skip
-
-
+@_few_collections()
 def build_files(release: Release, directory: Path, progress: Progress) -> tuple[dict, dict]:
     """Write every file of `release` into the empty `directory`, then `manifest.json` and the
     zip of them all; returns the manifest and the {name: sha256} of every file written
@@ -339,13 +380,6 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
         list(Facet.objects.filter(benchmark=benchmark).values_list("key", flat=True)),
     )
     problems: list[ExportProblem] = []
-    encoded: dict = {}  # met, method and an empty note: a handful of values, encoded once
-
-    def enc(value) -> bytes:
-        if value not in encoded:
-            encoded[value] = _pieces(value)
-        return encoded[value]
-
     done = 0
     for chunk in _chunks(release):
         ids = [version.pk for version, _facets in chunk]
@@ -356,14 +390,12 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
             .values_list("pk", "case_version_id", "model__name", "sample", "text")
         ):
             by_version.setdefault(row[1], []).append(row)
-        gold = {}
+        gold: dict[int, dict[int, tuple]] = defaultdict(dict)  # response: {criterion: label}
         if labels:
-            gold = {
-                (response_id, criterion_id): (met, method, rationale)
-                for response_id, criterion_id, met, method, rationale in Consensus.objects.filter(
-                    response__case_version_id__in=ids
-                ).values_list("response_id", "criterion_id", "met", "method", "rationale")
-            }
+            for response_id, criterion_id, met, method, note in Consensus.objects.filter(
+                response__case_version_id__in=ids
+            ).values_list("response_id", "criterion_id", "met", "method", "rationale"):
+                gold[response_id][criterion_id] = (met, method, note)
         for version, facets in chunk:
             case = version.case.external_id
             for fmt, out in case_files.items():
@@ -378,11 +410,12 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
             counts["criteria"] += len(criteria)
             numeric = version.source_fields.get(clinconsensus.NUMERIC_IDS)
             ids_json = [dumps(_criterion_id(c, numeric)) for c in criteria]
-            keys = [_pieces(c.key) for c in criteria]
-            rubric_items = [_pieces(c.text) for c in criteria] if tuning_out else []
+            criterion_ids = [c.pk for c in criteria]
             rows = _LabelRows(
                 case,
                 judge_input(messages=version.messages, response="", rubric_item="")["user_message"],
+                criteria,
+                tuning=tuning_out is not None,
             )
             first_sample: dict[str, str] = {}
             for response_id, _v, model, sample, text in by_version.get(version.pk, []):
@@ -395,21 +428,14 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
                         )
                         + "\n"
                     )
-                rows.response(model, sample, text)
-                found = [gold.get((response_id, c.pk)) for c in criteria]
+                labelled = gold.get(response_id, {})
+                found = [labelled.get(criterion) for criterion in criterion_ids]
                 if gold_out:  # a response's rows are written at once: fewer, larger writes
-                    gold_rows, tuning_rows = [], []
-                    for n, label in enumerate(found):
-                        if label is None:
-                            continue
-                        met, method, note = enc(label[0]), enc(label[1]), enc(label[2])
-                        gold_rows.append(rows.gold(keys[n], met, method, note))
-                        if tuning_out:
-                            tuning_rows.append(rows.tuning(keys[n], rubric_items[n], met, note))
-                    counts["gold_labels"] += len(gold_rows)
-                    gold_out.write(b"".join(gold_rows))
+                    counts["gold_labels"] += len(found) - found.count(None)
+                    gold_rows, tuning_rows = rows.response(model, sample, text, found)
+                    gold_out.write(gold_rows)
                     if tuning_out:
-                        tuning_out.write(b"".join(tuning_rows))
+                        tuning_out.write(tuning_rows)
                 if judgements and model not in first_sample:
                     first_sample[model] = _judgement(case, ids_json, found)
             if judgements:
