@@ -13,10 +13,11 @@ Which labels count:
 An item is a response x criterion, keyed by `stats.item_key(response, criterion)`.
 """
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 from django.db.models.sql.constants import CURSOR
 
@@ -28,7 +29,7 @@ _CHUNK = 20_000
 
 
 def _columns(queryset: QuerySet, fields: tuple[str, ...], dtypes: tuple) -> list[np.ndarray]:
-    """One array per field of `queryset.values_list(*fields)` (non-null numbers).
+    """One array per field of `queryset.values_list(*fields)` (integers, none null).
 
     The rows go into numpy a block at a time, as the driver gives them: `values_list` would pass
     every value through the fields' converters in Python first. The cursor is a plain one, not
@@ -37,12 +38,13 @@ def _columns(queryset: QuerySet, fields: tuple[str, ...], dtypes: tuple) -> list
     """
     query = queryset.values_list(*fields).order_by().query
     cursor = query.get_compiler(queryset.db).execute_sql(CURSOR)
-    blocks = [np.zeros((0, len(fields)))]
+    blocks = [np.zeros(0, dtype=np.int64)]
     if cursor is not None:  # None: the query cannot match anything (e.g. `__in=[]`)
         with cursor:
             while rows := cursor.fetchmany(_CHUNK):
-                blocks.append(np.array(rows, dtype=float))
-    table = np.concatenate(blocks)
+                values = itertools.chain.from_iterable(rows)
+                blocks.append(np.fromiter(values, dtype=np.int64, count=len(rows) * len(fields)))
+    table = np.concatenate(blocks).reshape(-1, len(fields))
     return [table[:, i].astype(dtype) for i, dtype in enumerate(dtypes)]
 
 
@@ -166,16 +168,18 @@ def human_labels(benchmark: Benchmark) -> Labels:
 
 def judge_labels(benchmark: Benchmark, *, raters=None, on_consensus: bool = False) -> Labels:
     """Judge labels of the benchmark (2 queries): of the given judge rater ids (all judges by
-    default); with `on_consensus`, only on items that have a consensus label of the benchmark."""
-    judged = Label.objects.filter(rater_id__in=_rater_ids(Rater.Kind.JUDGE, raters))
+    default); with `on_consensus`, only on items that have a consensus label.
+
+    The gold set is joined on the label's criterion and response: PostgreSQL hashes it and reads
+    the judges' labels once; SQLite walks it and finds each item's labels through the label's
+    unique index (a filter on the labels, EXISTS, made SQLite look up every judge label).
+    """
+    judges = _rater_ids(Rater.Kind.JUDGE, raters)
     if on_consensus:
-        gold = Consensus.objects.filter(
-            benchmark=benchmark,
-            response_id=OuterRef("response_id"),
-            criterion_id=OuterRef("criterion_id"),
-        )
-        return _labels(judged.filter(Exists(gold)))
-    return _labels(judged.filter(response__case_version__case__benchmark=benchmark))
+        gold = {"criterion__consensus__benchmark": benchmark}
+        gold["criterion__consensus__response_id"] = F("response_id")
+        return _labels(Label.objects.filter(rater_id__in=judges, **gold))
+    return _labels(_benchmark_labels(benchmark).filter(rater_id__in=judges))
 
 
 def consensus_labels(benchmark: Benchmark) -> Labels:
