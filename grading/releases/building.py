@@ -249,7 +249,7 @@ def _cell_xml(value) -> str:
 
 class _Sheet:
     """The case spreadsheet (the columns and rows of `curation.resources.CaseSheetResource`),
-    one sheet of inline strings whose XML is streamed into the xlsx (a zip) row by row. A
+    one sheet of inline strings whose XML is streamed into the xlsx (a zip) a case at a time. A
     case's texts repeat on each of its criterion rows, so the last row's cells are reused."""
 
     def __init__(self, path: Path, facet_keys: list[str]):
@@ -261,27 +261,26 @@ class _Sheet:
         self.sheet = self.archive.open(_zip_entry("xl/worksheets/sheet1.xml"), "w")
         self.sheet.write(SHEET_HEAD.encode())
         self.row = 0
-        self.last: dict = {}
-        self._write(dict(zip(self.columns, self.columns, strict=True)))
+        self.last = [(object(), "")] * len(self.columns)  # (value, cell XML) of each column
+        self.append([dict(zip(self.columns, self.columns, strict=True))])
 
-    def _write(self, row: dict) -> None:
+    def _row(self, row: dict) -> str:
         self.row += 1
-        parts = [f'<row r="{self.row}">']
-        last = {}
-        for column, letter in zip(self.columns, self.letters, strict=True):
+        number = str(self.row)
+        parts = [f'<row r="{number}">']
+        for n, (column, letter) in enumerate(zip(self.columns, self.letters, strict=True)):
             value = row.get(column, "")
-            cached = self.last.get(column)
-            xml = cached[1] if cached and cached[0] == value else _cell_xml(value)
-            last[column] = (value, xml)
+            cached, xml = self.last[n]
+            if cached != value:
+                xml = _cell_xml(value)
+                self.last[n] = (value, xml)
             if xml:
-                parts.append(f'<c r="{letter}{self.row}"{xml}')
+                parts += ('<c r="', letter, number, '"', xml)
         parts.append("</row>")
-        self.last = last
-        self.sheet.write("".join(parts).encode())
+        return "".join(parts)
 
     def append(self, rows: list[dict]) -> None:
-        for row in rows:
-            self._write(row)
+        self.sheet.write("".join(map(self._row, rows)).encode())
 
     def close(self) -> None:
         self.sheet.write(SHEET_TAIL.encode())
