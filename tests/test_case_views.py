@@ -201,16 +201,20 @@ def test_case_list_costs_the_same_queries_for_any_number_of_cases(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("search", ["", "病例"])  # the total counted, or carried by the rows
 @pytest.mark.parametrize(
-    ("asked", "shown", "rows"), [("2", 2, 10), ("99", 2, 10), ("0", 2, 10), ("x", 1, 50)]
+    ("asked", "shown", "rows"),
+    [("2", 2, 10), ("99", 2, 10), ("0", 2, 10), ("00", 2, 10), ("x", 1, 50)],
 )
 def test_case_list_pages_like_the_paginator(
-    client, benchmark, author, specialty, asked, shown, rows
+    client, benchmark, author, specialty, search, asked, shown, rows
 ):
     _many_cases(benchmark, author, specialty, 60)
     client.force_login(author)
 
-    response = client.get(reverse("curation:case_list", args=[benchmark.slug]), {"page": asked})
+    response = client.get(
+        reverse("curation:case_list", args=[benchmark.slug]), {"page": asked, "q": search}
+    )
 
     page = response.context["page"]
     assert (page.number, len(page.object_list), page.paginator.count) == (shown, rows, 60)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Window
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -88,7 +88,7 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
         benchmark=access.benchmark,
         facets=facets,
     )
-    page = _page_of_ids(filters.qs, request.GET.get("page"))
+    page = _page_of_ids(filters, request.GET.get("page"))
     page.object_list = case_list_page(
         benchmark=access.benchmark,
         ids=list(page.object_list),
@@ -106,19 +106,23 @@ def case_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, template, context)
 
 
-def _page_of_ids(cases: QuerySet[Case], number: str | None) -> Page:
-    """A page of the cases' ids (Paginator.get_page's) and their total, in one query.
+def _page_of_ids(filters: CaseFilter, number: str | None) -> Page:
+    """A page of the filtered cases' ids, as Paginator.get_page gives it.
 
-    The total is a window count over the same rows, so a text search reads the conversations
-    once, not once to count them and again for the page (SQLite has no index for it). A page
-    number past the end brings no row to carry the total: the paginator counts, then reads.
+    With a text search the page's rows carry their total (a window count), so the search reads
+    the conversations once, not once to count them and again for the page (SQLite has no index
+    for it). Otherwise the paginator counts: an index-only count costs far less than a window
+    over every case (30 ms on SQLite at 10,000 cases). A page number past the end brings no row
+    to carry the total: the paginator counts, then reads.
     """
-    paginator = Paginator(cases.values_list("pk", flat=True), CASES_PER_PAGE)
-    if number is not None and not (number.isdigit() and int(number) >= 1):
+    paginator = Paginator(filters.qs.values_list("pk", flat=True), CASES_PER_PAGE)
+    plain_number = number is None or (number.isdigit() and int(number) >= 1)
+    searched = filters.is_bound and filters.form.cleaned_data.get("q")
+    if not searched or not plain_number:
         return paginator.get_page(number)
     number = int(number or 1)
     start = (number - 1) * CASES_PER_PAGE
-    rows = cases.annotate(total=Window(Count("*"))).values_list("pk", "total")
+    rows = filters.qs.annotate(total=Window(Count("*"))).values_list("pk", "total")
     rows = list(rows[start : start + CASES_PER_PAGE])
     if not rows and number > 1:
         return paginator.get_page(number)
