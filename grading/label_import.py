@@ -39,6 +39,7 @@ from curation.importing.reading import file_name, jsonl_objects, opened
 from curation.importing.records import check_external_id, check_no_unknown_keys
 from curation.models import Benchmark, Case, Criterion
 from grading.models import AdjudicationItem, Consensus, Label, LabelHistory, Rater, Response
+from grading.response_chunks import response_chunks
 from grading.services.consensus import consensus_refresh
 
 FIELDS = ("case", "model", "sample", "criterion", "rater", "rater_kind", "met", "note", "version")
@@ -282,8 +283,19 @@ class _Importer:
         self.known_cases = self._known_cases(case_ids)
         responses = self._responses(case_ids)
         criteria = self._criteria({version for version, _id in responses.values()})
-        cells = []
-        for record in records:
+        # New raters are made before the lines are checked: a refused file rolls them back.
+        raters = self._raters(records)
+        humans = {r.pk for r in raters.values() if r.kind == Rater.Kind.HUMAN}
+        rater_ids = {key: rater.pk for key, rater in raters.items()}
+        existing = self._existing_labels(
+            [pk for _version, pk in responses.values()], set(rater_ids.values())
+        )
+        now = timezone.now()
+        by_kind: Counter = Counter()
+        new, changed, history, touched = [], [], [], set()
+        for done, record in enumerate(records, start=1):
+            if progress and done % CHUNK == 0:
+                progress(done, len(records))
             found = responses.get((record.case, record.model, record.sample))
             if found is None:
                 self._unknown_response(record)
@@ -300,20 +312,11 @@ class _Importer:
                     )
                 )
                 continue
-            cells.append((record, response_id, criterion_id))
-        if self.errors:
-            return set()
-        raters = self._raters(records)
-        humans = {r.pk for r in raters.values() if r.kind == Rater.Kind.HUMAN}
-        rater_ids = {key: rater.pk for key, rater in raters.items()}
-        existing = self._existing_labels(cells, set(rater_ids.values()))
-        now = timezone.now()
-        by_kind: Counter = Counter()
-        new, changed, history = [], [], []
-        for done, (record, response_id, criterion_id) in enumerate(cells, start=1):
             rater_id = rater_ids[(record.kind, record.rater, record.version)]
-            label = existing.get((rater_id, response_id, criterion_id))
             by_kind[record.kind] += 1
+            if rater_id in humans:
+                touched.add((response_id, criterion_id))
+            label = existing.get((rater_id, response_id, criterion_id))
             if label is None:
                 new.append((rater_id, response_id, criterion_id, record.met, record.note))
                 continue
@@ -336,8 +339,6 @@ class _Importer:
                 if rater_id in humans:
                     history.append((pk, met, record.met, record.note))
                 changed.append(Label(pk=pk, met=record.met, note=record.note, updated_at=now))
-            if progress and done % CHUNK == 0:
-                progress(done, len(cells))
         if self.errors:
             return set()
         # Plain rows (COPY on PostgreSQL), several times faster than model instances; a new
@@ -349,8 +350,7 @@ class _Importer:
         self.report.by_kind = dict(by_kind)
         self.report.created, self.report.updated = len(new), len(changed)
         if progress:
-            progress(len(cells), len(cells))
-        touched = {(r, c) for record, r, c in cells if record.kind == Rater.Kind.HUMAN}
+            progress(len(records), len(records))
         consensus_refresh(items=touched)
         return touched
 
@@ -379,8 +379,10 @@ class _Importer:
     def _criteria(self, version_ids: set[int]) -> dict[tuple[int, str], int]:
         found = {}
         for chunk in _chunks(sorted(version_ids)):
-            for version_id, key, pk in Criterion.objects.filter(version_id__in=chunk).values_list(
-                "version_id", "key", "pk"
+            for version_id, key, pk in (
+                Criterion.objects.filter(version_id__in=chunk)
+                .values_list("version_id", "key", "pk")
+                .order_by()
             ):
                 found[(version_id, key)] = pk
         return found
@@ -452,14 +454,18 @@ class _Importer:
         return raters
 
     def _existing_labels(
-        self, cells, rater_ids: set[int]
+        self, response_ids: list[int], rater_ids: set[int]
     ) -> dict[tuple[int, int, int], tuple[int, int | None, bool, str]]:
         """(rater, response, criterion) -> (pk, assignment, met, note) of the raters' labels on
-        the responses of the file."""
+        the responses."""
         found = {}
-        for chunk in _chunks(sorted({r for _rec, r, _c in cells})):
-            rows = Label.objects.filter(response_id__in=chunk, rater_id__in=rater_ids).values_list(
-                "rater_id", "response_id", "criterion_id", "pk", "assignment_id", "met", "note"
+        for _chunk, on_responses in response_chunks(response_ids):
+            rows = (
+                Label.objects.filter(on_responses, rater_id__in=rater_ids)
+                .values_list(
+                    "rater_id", "response_id", "criterion_id", "pk", "assignment_id", "met", "note"
+                )
+                .order_by()
             )
             for rater, response, criterion, *label in rows:
                 found[(rater, response, criterion)] = tuple(label)
@@ -473,28 +479,33 @@ class _Importer:
             if rater in humans
         }
         rows = []
-        for chunk in _chunks(sorted({response for _rater, response, _criterion in added})):
-            for pk, *key, met, note in Label.objects.filter(
-                response_id__in=chunk, rater_id__in=humans
-            ).values_list("pk", "rater_id", "response_id", "criterion_id", "met", "note"):
+        for _chunk, on_responses in response_chunks(response for _rater, response, _c in added):
+            for pk, *key, met, note in (
+                Label.objects.filter(on_responses, rater_id__in=humans)
+                .values_list("pk", "rater_id", "response_id", "criterion_id", "met", "note")
+                .order_by()
+            ):
                 if tuple(key) in added:
                     rows.append((pk, None, met, note))
         return rows
 
 
 def _summarise(report: LabelImportReport, touched: set[tuple[int, int]]) -> None:
-    responses = sorted({r for r, _c in touched})
     methods: Counter = Counter()
     open_items = 0
-    for chunk in _chunks(responses):
-        for r, c, method in Consensus.objects.filter(response_id__in=chunk).values_list(
-            "response_id", "criterion_id", "method"
+    for _chunk, on_responses in response_chunks(r for r, _c in touched):
+        for r, c, method in (
+            Consensus.objects.filter(on_responses)
+            .values_list("response_id", "criterion_id", "method")
+            .order_by()
         ):
             if (r, c) in touched:
                 methods[method] += 1
-        for r, c in AdjudicationItem.objects.filter(
-            response_id__in=chunk, status=AdjudicationItem.Status.OPEN
-        ).values_list("response_id", "criterion_id"):
+        for r, c in (
+            AdjudicationItem.objects.filter(on_responses, status=AdjudicationItem.Status.OPEN)
+            .values_list("response_id", "criterion_id")
+            .order_by()
+        ):
             open_items += (r, c) in touched
     report.consensus_by_method = dict(methods)
     report.adjudication_open = open_items

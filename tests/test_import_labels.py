@@ -13,6 +13,7 @@ from curation.importing import ImportRejected
 from curation.models import AuditEvent, Benchmark
 from grading.label_import import labels_import
 from grading.models import AdjudicationItem, Consensus, Label, LabelHistory, Rater
+from grading.services.assignment import assignment_next
 from tests.factories import (
     CaseFactory,
     CaseVersionFactory,
@@ -21,6 +22,7 @@ from tests.factories import (
     ResponseFactory,
     UserFactory,
 )
+from tests.grading_support import approved_version, campaign_over, mark_all
 
 META = Path("../shared/data/healthbench_meta_labels/healthbench_meta_gold.jsonl")
 
@@ -265,3 +267,21 @@ def test_unusual_bad_values_are_each_refused(benchmark, response):
         (7, "rater_kind"),
         (8, "sample"),
     ]
+
+
+def test_a_file_does_not_overwrite_a_campaign_label_and_every_bad_line_is_listed(
+    benchmark, manager, grader
+):
+    version = approved_version(benchmark, "CC-0700", criteria=1, models=("model-a",))
+    campaign_over(
+        benchmark, [version], by=manager, graders=[grader], models=("model-a",), graders_per_item=1
+    )
+    mark_all(assignment_next(grader=grader, benchmark=benchmark), by=grader, met=True)
+    with pytest.raises(ImportRejected) as caught:
+        run(
+            benchmark,
+            line(case="CC-0700", model="model-a", rater=grader.username, met=False),
+            line(case="CC-0700", model="model-a", criterion="c99", rater="dr_li"),
+        )
+    assert [(e.line, e.field) for e in caught.value.errors] == [(1, "rater"), (2, "criterion")]
+    assert Label.objects.get().met is True

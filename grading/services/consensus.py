@@ -28,8 +28,7 @@ from django.utils import timezone
 from curation.audit import audit_record
 from curation.models import Benchmark
 from grading.models import AdjudicationItem, Consensus, CriterionFlag, Label, Rater
-
-CHUNK = 900  # responses per query (SQLite binds at most 32766 variables per statement)
+from grading.response_chunks import response_chunks
 
 Item = tuple[int, int]  # (response_id, criterion_id)
 
@@ -81,12 +80,11 @@ def consensus_refresh(*, items: Iterable[Item], by=None) -> None:
     by_response: dict[int, set[int]] = defaultdict(set)
     for response_id, criterion_id in items:
         by_response[response_id].add(criterion_id)
-    responses = sorted(by_response)
     changes: Counter[tuple[int, str]] = Counter()
     with transaction.atomic():
-        for start in range(0, len(responses), CHUNK):
-            chunk = {r: by_response[r] for r in responses[start : start + CHUNK]}
-            changes.update(_refresh_chunk(chunk))
+        for responses, on_responses in response_chunks(by_response):
+            chunk = {r: by_response[r] for r in responses}
+            changes.update(_refresh_chunk(chunk, on_responses))
         benchmarks = Benchmark.objects.in_bulk({benchmark_id for benchmark_id, _ in changes})
         for benchmark in benchmarks.values():
             counts = {kind: n for (b, kind), n in sorted(changes.items()) if b == benchmark.pk}
@@ -99,12 +97,12 @@ def consensus_refresh(*, items: Iterable[Item], by=None) -> None:
             )
 
 
-def _refresh_chunk(chunk: dict[int, set[int]]) -> Counter[tuple[int, str]]:
+def _refresh_chunk(chunk: dict[int, set[int]], on_responses: Q) -> Counter[tuple[int, str]]:
     wanted = {(r, c) for r, criteria in chunk.items() for c in criteria}
     votes: dict[Item, dict[int, bool]] = defaultdict(dict)
     benchmarks: dict[Item, tuple[int, str]] = {}
     rows = (
-        Label.objects.filter(counted_labels(), response_id__in=chunk)
+        Label.objects.filter(counted_labels(), on_responses)
         .values_list(
             "response_id",
             "criterion_id",
@@ -122,12 +120,12 @@ def _refresh_chunk(chunk: dict[int, set[int]]) -> Counter[tuple[int, str]]:
             benchmarks[key] = (benchmark_id, rule)
     consensus = {
         (c.response_id, c.criterion_id): c
-        for c in Consensus.objects.filter(response_id__in=chunk)
+        for c in Consensus.objects.filter(on_responses).order_by()
         if (c.response_id, c.criterion_id) in wanted
     }
     adjudication = {
         (a.response_id, a.criterion_id): a
-        for a in AdjudicationItem.objects.filter(response_id__in=chunk)
+        for a in AdjudicationItem.objects.filter(on_responses).order_by()
         if (a.response_id, a.criterion_id) in wanted
     }
     flagged = set(
