@@ -105,19 +105,17 @@ def test_queue_filters_by_tag_and_term(client, benchmark, adjudicator):
 def test_queue_page_runs_the_same_queries_whatever_the_queue_size(
     client, benchmark, adjudicator, size, django_assert_max_num_queries
 ):
-    first = disagreement(benchmark)
-    for _ in range(size - 1):
-        disagreement(benchmark)
+    items = [disagreement(benchmark).pk for _ in range(size)]
     client.force_login(adjudicator)
     client.get(url("adjudication_queue", benchmark))  # the tag menu cached
     with django_assert_max_num_queries(13):
         response = client.get(url("adjudication_queue", benchmark))
-    rows = response.context["rows"]
-    assert len(rows) == min(size, PAGE_SIZE)
-    assert rows[0].pk == first.pk
+    assert [row.pk for row in response.context["rows"]] == items[:PAGE_SIZE]
     assert response.context["page"].paginator.count == size
-    link = reverse("grading:adjudication_item", args=[benchmark.slug, first.pk])
+    link = reverse("grading:adjudication_item", args=[benchmark.slug, items[0]])
     assert f'href="{link}"' in response.content.decode()
+    last = client.get(url("adjudication_queue", benchmark), {"page": 2}).context["rows"]
+    assert [row.pk for row in last] == (items[PAGE_SIZE:] or items)  # one page: page 1 again
 
 
 def test_tag_menu_offers_the_tags_of_items_opened_since_it_was_last_read(
