@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from curation.models import Benchmark, Membership, Role
+from curation.access import roles_by_benchmark
+from curation.models import Benchmark, Role
 from curation.selectors import ordered_roles, queue_counts_by_benchmark
 from grading.selectors import QueueRow
 from grading.selectors import queue_counts as grading_queue_counts
@@ -54,7 +55,7 @@ _AREAS = [
 
 
 def _open_counts(
-    *, benchmarks: dict[Benchmark, set[str]], user, grader_rows: list[QueueRow] | None = None
+    *, benchmarks: dict[Benchmark, frozenset[str]], user, grader_rows: list[QueueRow] | None = None
 ) -> dict[int, dict[str, int]]:
     """Open work per benchmark and area: one query for curation, plus grading's own counts."""
     counts = queue_counts_by_benchmark(
@@ -70,7 +71,7 @@ def _open_counts(
 
 
 def _entries(
-    *, benchmark: Benchmark, roles: set[str], counts: dict[str, int], path: str = ""
+    *, benchmark: Benchmark, roles: frozenset[str], counts: dict[str, int], path: str = ""
 ) -> list[NavEntry]:
     entries = [
         NavEntry(
@@ -89,13 +90,6 @@ def _entries(
     return entries
 
 
-def _roles_by_benchmark(user) -> dict[Benchmark, set[str]]:
-    roles: dict[Benchmark, set[str]] = {}
-    for membership in Membership.objects.filter(user=user).select_related("benchmark"):
-        roles.setdefault(membership.benchmark, set()).add(membership.role)
-    return roles
-
-
 def navigation_for(request, *, grader_rows: list[QueueRow] | None = None) -> Navigation:
     """The header of the request's page; `grader_rows`, the user's grading queue in the current
     benchmark, spares counting it again on the page that shows it."""
@@ -103,14 +97,14 @@ def navigation_for(request, *, grader_rows: list[QueueRow] | None = None) -> Nav
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return Navigation()
-    roles_by_benchmark = _roles_by_benchmark(user)
-    benchmarks = sorted(roles_by_benchmark, key=lambda b: b.name)
+    held = roles_by_benchmark(user)
+    benchmarks = sorted(held, key=lambda b: b.name)
     match = request.resolver_match
     slug = match.kwargs.get("slug") if match else None
     current = next((b for b in benchmarks if b.slug == slug), None)
     if current is None:
         return Navigation(benchmarks=benchmarks)
-    roles = roles_by_benchmark[current]
+    roles = held[current]
     counts = _open_counts(benchmarks={current: roles}, user=user, grader_rows=grader_rows)
     counts = counts.get(current.pk, {})
     entries = _entries(benchmark=current, roles=roles, counts=counts, path=request.path)
@@ -119,13 +113,13 @@ def navigation_for(request, *, grader_rows: list[QueueRow] | None = None) -> Nav
 
 def benchmark_cards(*, user) -> list[BenchmarkCard]:
     """For the dashboard: every benchmark of the user with their roles and areas."""
-    roles_by_benchmark = _roles_by_benchmark(user)
-    counts = _open_counts(benchmarks=roles_by_benchmark, user=user)
+    held = roles_by_benchmark(user)
+    counts = _open_counts(benchmarks=held, user=user)
     return [
         BenchmarkCard(
             benchmark=benchmark,
             roles=ordered_roles(roles),
             entries=_entries(benchmark=benchmark, roles=roles, counts=counts.get(benchmark.pk, {})),
         )
-        for benchmark, roles in sorted(roles_by_benchmark.items(), key=lambda item: item[0].name)
+        for benchmark, roles in sorted(held.items(), key=lambda item: item[0].name)
     ]

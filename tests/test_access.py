@@ -234,8 +234,8 @@ def test_dashboard_query_count_does_not_grow_with_benchmarks(client, django_asse
         CaseVersionFactory(case=CaseFactory(benchmark=bench), author=person)
     client.force_login(person)
 
-    # session, user, the user's memberships (cards), open counts, memberships (header)
-    with django_assert_max_num_queries(5):
+    # session, user, the user's memberships (read once for the cards and the header), open counts
+    with django_assert_max_num_queries(4):
         response = client.get(reverse("dashboard"))
 
     assert len(response.context["cards"]) == 5
@@ -274,9 +274,9 @@ def test_benchmark_home_query_count_is_fixed(
         CaseFactory(benchmark=benchmark, status=status)
     client.force_login(manager)
 
-    # session, user, access, status counts, memberships, open curation counts, open grading,
-    # adjudication and grade QC counts (header)
-    with django_assert_max_num_queries(9):
+    # session, user, memberships (read once for the access check and the header), status counts,
+    # open curation counts, open grading, adjudication and grade QC counts (header)
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("curation:benchmark_home", args=[benchmark.slug]))
 
     assert response.status_code == 200
