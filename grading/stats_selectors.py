@@ -1,8 +1,8 @@
 """Label matrices of a benchmark, loaded straight into numpy arrays for `grading.stats`.
 
 Each loader's rows go in blocks straight into numpy (`_columns`): no model instance, no field
-converter and no per-row Python object outlives its block, so 1.65 million judge labels fit in a
-few tens of megabytes.
+converter and no per-row Python object outlives its block (the driver holds one query's rows as
+text until they are read), so 1.65 million judge labels fit in a few tens of megabytes.
 
 Which labels count:
 - human labels ("graders" and imported physicians) count once their assignment is submitted; an
@@ -176,9 +176,12 @@ def judge_labels(benchmark: Benchmark, *, raters=None, on_consensus: bool = Fals
     """
     judges = _rater_ids(Rater.Kind.JUDGE, raters)
     if on_consensus:
-        gold = {"criterion__consensus__benchmark": benchmark}
-        gold["criterion__consensus__response_id"] = F("response_id")
-        return _labels(Label.objects.filter(rater_id__in=judges, **gold))
+        on_gold = Label.objects.filter(
+            criterion__consensus__benchmark=benchmark,
+            criterion__consensus__response_id=F("response_id"),
+            rater_id__in=judges,
+        )
+        return _labels(on_gold)
     return _labels(_benchmark_labels(benchmark).filter(rater_id__in=judges))
 
 
