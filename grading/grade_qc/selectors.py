@@ -42,12 +42,18 @@ def qc_outcomes_by_grader(*, benchmark: Benchmark) -> dict[int, QcOutcome]:
 
 
 def grade_qc_queue(*, benchmark: Benchmark, user) -> QuerySet:
-    """Open checks, the oldest sample first, never of the user's own grades."""
+    """Open checks, the oldest sample first, never of the user's own grades; without the
+    conversations, which a row does not show."""
     return (
         GradeCheck.objects.filter(benchmark=benchmark, verdict="")
         .exclude(grader=user)
         .select_related("label__criterion", "label__response__case_version__case")
-        .order_by("sampled_at", "pk")
+        .defer(
+            "label__response__case_version__messages",
+            "label__response__case_version__reference_answer",
+            "label__response__case_version__source_fields",
+        )
+        .order_by("sampled_at", "pk")  # the index grade_check_open, read from its start
     )
 
 
