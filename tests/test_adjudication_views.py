@@ -80,7 +80,7 @@ def test_queue_lists_open_items_oldest_first_with_counts(
     first = disagreement(benchmark)
     second = disagreement(benchmark)
     client.force_login(adjudicator)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(13):
         response = client.get(url("adjudication_queue", benchmark))
     assert response.status_code == 200
     assert [i.pk for i in response.context["page"]] == [first.pk, second.pk]
@@ -108,7 +108,7 @@ def test_queue_page_runs_the_same_queries_whatever_the_queue_size(
     items = [disagreement(benchmark).pk for _ in range(size)]
     client.force_login(adjudicator)
     client.get(url("adjudication_queue", benchmark))  # the tag menu cached
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         response = client.get(url("adjudication_queue", benchmark))
     assert [row.pk for row in response.context["rows"]] == items[:PAGE_SIZE]
     assert response.context["page"].paginator.count == size
@@ -149,7 +149,7 @@ def test_screen_is_blind_by_default_and_hides_judges_and_models(
     client, benchmark, adjudicator, item, django_assert_max_num_queries
 ):
     client.force_login(adjudicator)
-    with django_assert_max_num_queries(10) as queries:
+    with django_assert_max_num_queries(9) as queries:
         response = client.get(url("adjudication_item", benchmark, item.pk))
     assert not [q for q in queries.captured_queries if "modelundertest" in q["sql"]]
     body = response.content.decode()
