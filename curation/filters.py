@@ -94,8 +94,9 @@ class CaseFilter(django_filters.FilterSet):
             .order_by("display_name", "username")
         )
         # Read in one plain query: a model choice field reads its choices through a server-side
-        # cursor on PostgreSQL (four round trips), and again to check the one chosen.
-        self.filters["author"].extra["choices"] = [(str(user.pk), str(user)) for user in authors]
+        # cursor on PostgreSQL (four round trips), and again to check the one chosen. A callable,
+        # so that a request that neither shows the select nor filters by author never reads them.
+        self.filters["author"].extra["choices"] = lambda: [(str(u.pk), str(u)) for u in authors]
         self.facets = list(facets)
         for facet in self.facets:
             # One filter per facet: a case must carry the chosen term of each facet filtered on.
