@@ -282,21 +282,27 @@ def gold_set(*, benchmark: Benchmark, campaign_id: int | None = None) -> GoldSet
                 )
             )
         )
-    labelled = (
-        labels.values("response_id", "criterion_id")
+    by_method = dict.fromkeys(Consensus.Method.values, 0)
+    # COUNT(*), not of the id: for the whole benchmark the index consensus_benchmark_method answers
+    by_method.update(consensus.values_list("method").annotate(n=Count("*")).order_by())
+    open_count = open_items.count()
+    # consensus_refresh gives every item with at least 2 counted labels a consensus or an open
+    # adjudication item, except on a flagged criterion (neither): only those labels are grouped,
+    # picked by criterion in a subquery (joined, SQLite walks every human label to find them).
+    on_flagged = Label.objects.filter(criterion__in=CriterionFlag.objects.values("criterion_id"))
+    flagged_labelled = (
+        labels.filter(pk__in=on_flagged.values("pk"))
+        .values("response_id", "criterion_id")
         .annotate(n=Count("pk"))
         .filter(n__gte=2)
         .order_by()
         .count()
     )
-    by_method = dict.fromkeys(Consensus.Method.values, 0)
-    # COUNT(*), not of the id: for the whole benchmark the index consensus_benchmark_method answers
-    by_method.update(consensus.values_list("method").annotate(n=Count("*")).order_by())
     return GoldSet(
-        labelled=labelled,
+        labelled=sum(by_method.values()) + open_count + flagged_labelled,
         consensus=sum(by_method.values()),
         by_method=by_method,
-        open=open_items.count(),
+        open=open_count,
         flagged_criteria=list(
             flags.select_related("criterion__version__case", "flagged_by").order_by("-created_at")
         ),

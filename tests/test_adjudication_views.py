@@ -2,9 +2,10 @@
 blinding, permissions for every persona, query counts."""
 
 import pytest
+from django.db.models import Count
 from django.urls import reverse
 
-from curation.models import AuditEvent
+from curation.models import AuditEvent, Benchmark
 from grading.adjudication_views import PAGE_SIZE
 from grading.models import (
     AdjudicationItem,
@@ -17,8 +18,8 @@ from grading.models import (
     Label,
     Rater,
 )
-from grading.services.adjudication import adjudication_decide
-from grading.services.consensus import consensus_refresh
+from grading.services.adjudication import adjudication_decide, adjudication_flag
+from grading.services.consensus import consensus_refresh, counted_labels
 from tests.factories import (
     CaseFactory,
     CaseVersionFactory,
@@ -300,13 +301,62 @@ def test_gold_set_counts_coverage_methods_and_open_items(
         LabelFactory(response=response, criterion=criterion, met=True)
     consensus_refresh(items=[(response.pk, criterion.pk)])
     client.force_login(manager)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(9):
         page = client.get(url("gold_set", benchmark))
     gold = page.context["gold"]
     assert (gold.labelled, gold.consensus, gold.open) == (2, 1, 1)
     assert gold.by_method == {"unanimous": 1, "majority": 0, "adjudicated": 0}
     assert gold.coverage == 0.5
     assert "50%" in page.content.decode()
+
+
+def labelled(benchmark, *votes):
+    """A response x criterion item with one counted human label per vote."""
+    version = CaseVersionFactory(case=CaseFactory(benchmark=benchmark))
+    response = ResponseFactory(case_version=version)
+    criterion = CriterionFactory(version=version)
+    for met in votes:
+        LabelFactory(response=response, criterion=criterion, met=met)
+    return response.pk, criterion.pk
+
+
+def test_gold_set_coverage_counts_every_item_with_two_counted_labels(
+    client, benchmark, adjudicator, manager, django_assert_max_num_queries
+):
+    benchmark.consensus_rule = Benchmark.ConsensusRule.STRICT_MAJORITY
+    benchmark.save()
+    unanimous, majority, split, decided, flagged = (
+        labelled(benchmark, True, True),
+        labelled(benchmark, True, True, False),
+        labelled(benchmark, True, False),
+        labelled(benchmark, False, True),
+        labelled(benchmark, True, False, False, True),
+    )
+    lone = labelled(benchmark, True)
+    LabelFactory(response_id=lone[0], criterion_id=lone[1], met=False, excluded=True)
+    judge = RaterFactory(kind=Rater.Kind.JUDGE)
+    LabelFactory(response_id=lone[0], criterion_id=lone[1], met=False, rater=judge)
+    dropped = labelled(benchmark, True, True)
+    consensus_refresh(items=[unanimous, majority, split, decided, flagged, lone, dropped])
+    Label.objects.filter(pk=Label.objects.filter(response_id=dropped[0]).first().pk).update(
+        excluded=True
+    )
+    consensus_refresh(items=[dropped])  # as a grader's exclusion does: its consensus goes
+    to_decide, to_flag = (
+        AdjudicationItem.objects.get(response_id=r, criterion_id=c) for r, c in (decided, flagged)
+    )
+    adjudication_decide(
+        item=to_decide, by=adjudicator, met=True, rationale="Said so.", revision=to_decide.revision
+    )
+    adjudication_flag(item=to_flag, by=adjudicator, reason="Vague.", revision=to_flag.revision)
+    client.force_login(manager)
+    with django_assert_max_num_queries(9):
+        gold = client.get(url("gold_set", benchmark)).context["gold"]
+    # The figure as first defined: grouping every counted label.
+    by_item = Label.objects.filter(counted_labels()).values("response_id", "criterion_id")
+    assert gold.labelled == by_item.annotate(n=Count("pk")).filter(n__gte=2).count() == 5
+    assert gold.by_method == {"unanimous": 1, "majority": 1, "adjudicated": 1}
+    assert (gold.consensus, gold.open) == (3, 1)
 
 
 # --- permissions ---------------------------------------------------------------------------
