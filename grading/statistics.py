@@ -4,7 +4,7 @@
 - `benchmark_stats` is the DESIGN `compute_stats --json` object;
 - `stats_report` adds what the statistics pages show (intervals, facet and tag cuts, the
   physician baseline, confusion matrices, graders against consensus);
-- `cached_report` keeps a report until labels change (`labels_version`).
+- `cached_report` keeps a report until its input changes (`stats_version`).
 
 Keys: models by name; human raters by their rater name (a grader's username, an imported
 physician's `rater`); judges by name (see `stats_selectors.judge_raters` for several versions).
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db.models import Subquery
 from django.utils.translation import gettext
 
-from curation.models import Benchmark, Facet
+from curation.models import AuditEvent, Benchmark, Facet
 from grading import stats_selectors as selectors
-from grading.models import Assignment, Consensus, Label, LabelHistory, Rater
+from grading.models import Label, LabelHistory, Rater
 from grading.stats import (
     inter_rater,
     inter_rater_intervals,
@@ -414,32 +414,41 @@ def _graders_table(benchmark, consensus, humans, codes, rater_list) -> list:
     return rows
 
 
-def labels_version(benchmark: Benchmark) -> str:
-    """A fingerprint of everything the statistics read, cheap to take at any scale.
+def stats_version(benchmark: Benchmark) -> str:
+    """A fingerprint of what the statistics of `benchmark` read, in one query of four index
+    probes whatever the data size.
 
-    New labels (ids only grow) and deleted ones (the number of labels), every change of a
-    person's label (a LabelHistory row), consensus decisions of the benchmark, submissions, new
-    raters and judge versions. Labels updated in place outside the grading services are not
-    seen: the cache also expires after CACHE_SECONDS.
+    Every service changing the statistics' input records an audit event of the benchmark in
+    its transaction (tests/test_audit_trail.py holds them all): submissions, marks, imports of
+    labels (judge runs write theirs through that import) and responses, consensus refreshes,
+    adjudication, grader exclusion, case versions, facets and terms. The newest event is the
+    first row of the index `audit_benchmark_recent`. New labels (ids only grow), changes of a
+    person's label (LabelHistory) and new raters are seen whoever wrote them.
+
+    Not seen, until the cache expires (CACHE_SECONDS): changes outside the services (labels
+    deleted with their response or model in the admin, rows edited there), and a change whose
+    transaction commits after a later change was seen (its event and label ids are then not the
+    newest).
     """
-    parts = [
-        *Label.objects.aggregate(v=Max("pk"), n=Count("pk")).values(),
-        LabelHistory.objects.aggregate(v=Max("pk"))["v"],
-        Rater.objects.aggregate(v=Max("pk"))["v"],
-        *Consensus.objects.filter(benchmark=benchmark)
-        .aggregate(n=Count("pk"), m=Max("decided_at"))
-        .values(),
-        *Assignment.objects.filter(item__campaign__benchmark=benchmark)
-        .aggregate(n=Count("submitted_at"), m=Max("submitted_at"))
-        .values(),
-    ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    newest_event = AuditEvent.objects.filter(benchmark=benchmark).order_by("-created_at", "-id")
+    parts = Benchmark.objects.filter(pk=benchmark.pk).values_list(
+        *(
+            Subquery(queryset.values("pk")[:1])
+            for queryset in (
+                newest_event,
+                Label.objects.order_by("-pk"),
+                LabelHistory.objects.order_by("-pk"),
+                Rater.objects.order_by("-pk"),
+            )
+        )
+    )
+    return hashlib.sha256(repr(parts.get()).encode()).hexdigest()[:16]
 
 
 def stats_cache_key(kind: str, benchmark: Benchmark, options: dict) -> str:
-    """A cache key of one kind of statistics with these options at the current labels version
+    """A cache key of one kind of statistics with these options at the current `stats_version`
     (hashed: options are free text, and some cache backends refuse spaces in keys)."""
-    text = repr((kind, benchmark.pk, labels_version(benchmark), sorted(options.items())))
+    text = repr((kind, benchmark.pk, stats_version(benchmark), sorted(options.items())))
     return f"stats:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
@@ -465,7 +474,7 @@ def report_compute(*, benchmark: Benchmark, options: dict, key: str) -> dict:
 
 
 def cached_report(*, benchmark: Benchmark, k=None, labels: str = CONSENSUS, facet=None) -> dict:
-    """`stats_report`, kept in the cache until labels change (see `labels_version`); computed
+    """`stats_report`, kept in the cache until its input changes (see `stats_version`); computed
     here when missing (the API and commands; the pages compute it as a background job)."""
     options = report_options(benchmark=benchmark, k=k, labels=labels, facet=facet)
     key = report_cache_key(benchmark, options)

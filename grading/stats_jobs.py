@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from curation.jobs import JobProgress, JobType, job_start, job_type_register
 from curation.models import Benchmark, Job
-from grading.statistics import report_cache_key, report_compute
+from grading.statistics import report_compute
 
 
 def _run(job: Job, progress: JobProgress) -> dict:
@@ -34,11 +34,11 @@ job_type_register(
 )
 
 
-def stats_job(*, benchmark: Benchmark, options: dict, by, recompute: bool = False) -> Job:
-    """The job computing the report of `options`: the latest for the same labels if it is
-    under way or failed (a manager recomputes after a failure), or a new one (after dropping
-    the cached report when `recompute`)."""
-    key = report_cache_key(benchmark, options)
+def stats_job(*, benchmark: Benchmark, options: dict, key: str, by, recompute: bool = False) -> Job:
+    """The job computing the report of `options` into the cache under `key` (its
+    `report_cache_key`, which the caller has taken): the latest for the same key if it is under
+    way or failed (a manager recomputes after a failure), or a new one (after dropping the
+    cached report when `recompute`)."""
     if recompute:
         cache.delete(key)
     else:

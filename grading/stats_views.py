@@ -8,7 +8,8 @@ the page and the defaults are used instead.
 A report not in the cache is computed by a background job (grading.stats_jobs): the page shows
 its progress (polled by htmx, which reloads the page once the figures are there; without
 JavaScript, a reload), then the figures. Starting that job on a GET fills a cache and changes
-nothing anyone sees; one job runs per report and labels version. Managers may recompute.
+nothing anyone sees; one job runs per report and version of its input (`stats_version`).
+Managers may recompute.
 """
 
 import csv
@@ -95,7 +96,7 @@ def _page(request: HttpRequest, slug: str, page: str) -> HttpResponse:
     key = report_cache_key(access.benchmark, options)
     report = cache.get(key)
     if report is None:
-        job = stats_job(benchmark=access.benchmark, options=options, by=request.user)
+        job = stats_job(benchmark=access.benchmark, options=options, key=key, by=request.user)
         report = cache.get(key) if job.status == job.Status.DONE else None
         if report is None:
             return _computing(request, access, job, page, options)
@@ -170,7 +171,13 @@ def recompute(request: HttpRequest, slug: str) -> HttpResponse:
     """Compute the figures of the chosen options again, whatever the cache holds."""
     access = benchmark_access(request.user, slug, Role.MANAGER)
     options, _problem = _options(request.POST, access.benchmark)
-    stats_job(benchmark=access.benchmark, options=options, by=request.user, recompute=True)
+    stats_job(
+        benchmark=access.benchmark,
+        options=options,
+        key=report_cache_key(access.benchmark, options),
+        by=request.user,
+        recompute=True,
+    )
     page = request.POST.get("page")
     name = "grading:stats" if page not in PAGES or page == "models" else f"grading:stats_{page}"
     return redirect(f"{reverse(name, args=[slug])}?{_query(options)}")
