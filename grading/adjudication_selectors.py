@@ -259,19 +259,42 @@ class GoldSet:
         return self.consensus / self.labelled if self.labelled else None
 
 
+def _labelled_on_flagged(benchmark: Benchmark, campaign_id: int | None) -> int:
+    """Items on flagged criteria with at least 2 counted labels. consensus_refresh gives every
+    other such item a consensus or an open adjudication item; these get neither."""
+    # Labels picked by criterion in a subquery and the campaign checked afterwards: in one query
+    # the planners would rather walk every counted label (SQLite, or PostgreSQL with a campaign).
+    on_flagged = Label.objects.filter(criterion__in=CriterionFlag.objects.values("criterion_id"))
+    items = list(
+        Label.objects.filter(
+            counted_labels(),
+            response__case_version__case__benchmark=benchmark,
+            pk__in=on_flagged.values("pk"),
+        )
+        .values_list("response_id", "criterion_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=2)
+        .order_by()
+    )
+    if not campaign_id or not items:
+        return len(items)
+    in_campaign = set(
+        CampaignItemResponse.objects.filter(
+            item__campaign_id=campaign_id, response_id__in={r for r, _c, _n in items}
+        ).values_list("response_id", flat=True)
+    )
+    return sum(r in in_campaign for r, _c, _n in items)
+
+
 def gold_set(*, benchmark: Benchmark, campaign_id: int | None = None) -> GoldSet:
     """Coverage (items with consensus / items with at least 2 counted human labels), consensus
     by method, open disagreements and flagged criteria, for a benchmark or one campaign."""
-    labels = Label.objects.filter(
-        counted_labels(), response__case_version__case__benchmark=benchmark
-    )
     consensus = Consensus.objects.filter(benchmark=benchmark)
     open_items = AdjudicationItem.objects.filter(
         benchmark=benchmark, status=AdjudicationItem.Status.OPEN
     )
     flags = CriterionFlag.objects.filter(criterion__version__case__benchmark=benchmark)
     if campaign_id:
-        labels = labels.filter(_in_campaign(campaign_id))
         consensus = consensus.filter(_in_campaign(campaign_id))
         open_items = open_items.filter(_in_campaign(campaign_id))
         flags = flags.filter(
@@ -285,22 +308,10 @@ def gold_set(*, benchmark: Benchmark, campaign_id: int | None = None) -> GoldSet
     by_method = dict.fromkeys(Consensus.Method.values, 0)
     # COUNT(*), not of the id: for the whole benchmark the index consensus_benchmark_method answers
     by_method.update(consensus.values_list("method").annotate(n=Count("*")).order_by())
-    open_count = open_items.count()
-    # consensus_refresh gives every item with at least 2 counted labels a consensus or an open
-    # adjudication item, except on a flagged criterion (neither): only those labels are grouped,
-    # picked by criterion in a subquery (joined, SQLite walks every human label to find them).
-    on_flagged = Label.objects.filter(criterion__in=CriterionFlag.objects.values("criterion_id"))
-    flagged_labelled = (
-        labels.filter(pk__in=on_flagged.values("pk"))
-        .values("response_id", "criterion_id")
-        .annotate(n=Count("pk"))
-        .filter(n__gte=2)
-        .order_by()
-        .count()
-    )
+    consensus_count, open_count = sum(by_method.values()), open_items.count()
     return GoldSet(
-        labelled=sum(by_method.values()) + open_count + flagged_labelled,
-        consensus=sum(by_method.values()),
+        labelled=consensus_count + open_count + _labelled_on_flagged(benchmark, campaign_id),
+        consensus=consensus_count,
         by_method=by_method,
         open=open_count,
         flagged_criteria=list(

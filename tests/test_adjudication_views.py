@@ -325,38 +325,59 @@ def test_gold_set_coverage_counts_every_item_with_two_counted_labels(
 ):
     benchmark.consensus_rule = Benchmark.ConsensusRule.STRICT_MAJORITY
     benchmark.save()
-    unanimous, majority, split, decided, flagged = (
+    unanimous, majority, split, decided, flagged, flagged_too = (
         labelled(benchmark, True, True),
         labelled(benchmark, True, True, False),
         labelled(benchmark, True, False),
         labelled(benchmark, False, True),
         labelled(benchmark, True, False, False, True),
+        labelled(benchmark, False, True),
     )
     lone = labelled(benchmark, True)
     LabelFactory(response_id=lone[0], criterion_id=lone[1], met=False, excluded=True)
     judge = RaterFactory(kind=Rater.Kind.JUDGE)
     LabelFactory(response_id=lone[0], criterion_id=lone[1], met=False, rater=judge)
     dropped = labelled(benchmark, True, True)
-    consensus_refresh(items=[unanimous, majority, split, decided, flagged, lone, dropped])
+    consensus_refresh(
+        items=[unanimous, majority, split, decided, flagged, flagged_too, lone, dropped]
+    )
     Label.objects.filter(pk=Label.objects.filter(response_id=dropped[0]).first().pk).update(
         excluded=True
     )
     consensus_refresh(items=[dropped])  # as a grader's exclusion does: its consensus goes
-    to_decide, to_flag = (
-        AdjudicationItem.objects.get(response_id=r, criterion_id=c) for r, c in (decided, flagged)
+    to_decide, *to_flag = (
+        AdjudicationItem.objects.get(response_id=r, criterion_id=c)
+        for r, c in (decided, flagged, flagged_too)
     )
     adjudication_decide(
         item=to_decide, by=adjudicator, met=True, rationale="Said so.", revision=to_decide.revision
     )
-    adjudication_flag(item=to_flag, by=adjudicator, reason="Vague.", revision=to_flag.revision)
+    for each in to_flag:
+        adjudication_flag(item=each, by=adjudicator, reason="Vague.", revision=each.revision)
+    campaign = Campaign.objects.create(benchmark=benchmark, name="Round 1", created_by=manager)
+    for position, (response, _criterion) in enumerate([unanimous, flagged], 1):
+        screen = CampaignItem.objects.create(
+            campaign=campaign,
+            case_version_id=Label.objects.filter(response_id=response)[0].response.case_version_id,
+            position=position,
+            slots_open=0,
+        )
+        CampaignItemResponse.objects.create(item=screen, response_id=response, position=1)
     client.force_login(manager)
     with django_assert_max_num_queries(9):
         gold = client.get(url("gold_set", benchmark)).context["gold"]
     # The figure as first defined: grouping every counted label.
     by_item = Label.objects.filter(counted_labels()).values("response_id", "criterion_id")
-    assert gold.labelled == by_item.annotate(n=Count("pk")).filter(n__gte=2).count() == 5
+    by_item = by_item.annotate(n=Count("pk")).filter(n__gte=2)
+    assert gold.labelled == by_item.count() == 6
     assert gold.by_method == {"unanimous": 1, "majority": 1, "adjudicated": 1}
     assert (gold.consensus, gold.open) == (3, 1)
+    with django_assert_max_num_queries(10):  # and which of the flagged items are in it
+        page = client.get(url("gold_set", benchmark), {"campaign": campaign.pk})
+    gold = page.context["gold"]
+    in_campaign = by_item.filter(response__in=[unanimous[0], flagged[0]])
+    assert gold.labelled == in_campaign.count() == 2
+    assert (gold.consensus, gold.open) == (1, 0)
 
 
 # --- permissions ---------------------------------------------------------------------------
