@@ -6,8 +6,9 @@ from django.urls import reverse
 
 from curation.models import AuditEvent, Role
 from grading.models import Assignment, Campaign, Label, ModelUnderTest
-from grading.selectors import letters
+from grading.selectors import grader_queue, letters
 from grading.services.assignment import assignment_next
+from grading.services.calibration import grader_pause
 from tests.factories import (
     BenchmarkFactory,
     FacetFactory,
@@ -449,9 +450,8 @@ def test_grading_screen_of_30_criteria_by_4_responses_takes_a_fixed_number_of_qu
     url = reverse("grading:grade", args=[benchmark.slug, big_item.pk])
     client.get(url)
     # session, user, access, assignment, responses, labels, criteria; navigation: memberships,
-    # grading counts (campaigns, own assignments, open items, own cases); a grader has no
-    # curation counts to read.
-    with django_assert_num_queries(12):
+    # grading count (own cases, the queue's sums); a grader has no curation counts to read.
+    with django_assert_num_queries(9):
         response = client.get(url)
     assert response.status_code == 200
     assert response.context["screen"].total == 120
@@ -644,3 +644,51 @@ def test_campaign_form_shows_the_services_refusals(client, benchmark, manager, g
     assert response.status_code == 422
     assert "graders_per_item" in response.context["form"].errors
     assert not Campaign.objects.exists()
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_header_count_is_the_sum_of_the_queue_on_every_kind_of_item(
+    client, benchmark, manager, grader, paused, django_assert_max_num_queries
+):
+    second = UserFactory()
+    MembershipFactory(benchmark=benchmark, user=second, role=Role.GRADER)
+
+    def over(name, ids, *, graders, mine=(), **options):
+        versions = [
+            approved_version(benchmark, f"CC-{n:04d}", author=grader if n in mine else None)
+            for n in ids
+        ]
+        return campaign_over(benchmark, versions, by=manager, name=name, graders=graders, **options)
+
+    # Two graders an item: one item submitted and one held by the grader (both still open), one
+    # of a case they wrote, two waiting.
+    shared = over("Shared", [1, 2, 3, 4, 5], mine=[5], graders=[grader, second])
+    submitted = assignment_next(grader=grader, campaign=shared)
+    Assignment.objects.filter(pk=submitted.pk).update(submitted_at=submitted.claimed_at)
+    assignment_next(grader=grader, campaign=shared)
+    # One grader an item: one full (the other grader's), two waiting.
+    single = over("Single", [11, 12, 13], graders=[grader, second], graders_per_item=1)
+    assignment_next(grader=second, campaign=single)
+    # Closed: the grader's unfinished item still counts; without one, the campaign is not shown.
+    closed = over("Closed", [21, 22], graders=[grader], graders_per_item=1)
+    assignment_next(grader=grader, campaign=closed)
+    over("Closed, nothing held", [31], graders=[grader], graders_per_item=1)
+    Campaign.objects.filter(name__startswith="Closed").update(status=Campaign.Status.CLOSED)
+    over("Not in the pool", [41], graders=[second], graders_per_item=1)
+    if paused:
+        grader_pause(benchmark=benchmark, grader=grader, by=manager, paused=True)
+
+    expected = {"Shared": (True, 2), "Single": (False, 2), "Closed": (True, 0)}
+    if paused:  # no new item: only the unfinished ones are left
+        expected = {name: (unfinished, 0) for name, (unfinished, _) in expected.items()}
+    rows = grader_queue(benchmark=benchmark, grader=grader)
+    assert {row.name: (row.unfinished_id is not None, row.available) for row in rows} == expected
+    login(client, grader)
+    # session, user, memberships (access and header), case status counts; grading count: own
+    # cases, the queue's sums
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("curation:benchmark_home", args=[benchmark.slug]))
+    grading = next(e for e in response.context["nav"].entries if e.key == "grading")
+    assert grading.count == sum(
+        unfinished + available for unfinished, available in expected.values()
+    )
