@@ -1,3 +1,4 @@
+import gc
 import json
 from pathlib import Path
 
@@ -297,6 +298,35 @@ def test_dry_run_reports_without_writing(benchmark):
     assert report.new_facets == ["specialty", "task", "difficulty"]
     assert counts() == before
     assert not Benchmark.objects.filter(slug="brand-new").exists()
+
+
+@pytest.mark.django_db
+def test_criterion_tags_are_stored_as_the_fields_json(benchmark, tmp_path):
+    # Written by the bulk path's own encoder (Chinese as itself, searchable), not bulk_create.
+    line = native_line()
+    line["criteria"][1]["tags"] = ["轴:准确", "axis:accuracy"]
+    cases_import(
+        benchmark=benchmark,
+        file=write_jsonl(tmp_path / "c.jsonl", [line]),
+        fmt="native",
+        actor=None,
+    )
+
+    assert list(Criterion.objects.order_by("position").values_list("tags", flat=True)) == [
+        [],
+        ["轴:准确", "axis:accuracy"],
+    ]
+    assert list(Criterion.objects.filter(tags__icontains="准确").values_list("key", flat=True)) == [
+        "c02"
+    ]
+
+
+@pytest.mark.django_db
+def test_the_garbage_collector_is_back_on_after_an_import(benchmark, tmp_path):
+    cases_import(benchmark=benchmark, file=NATIVE, fmt="native", actor=None)
+    assert gc.isenabled()
+    refused(benchmark=benchmark, file=write_jsonl(tmp_path / "bad.jsonl", ["{"]), fmt="native")
+    assert gc.isenabled()
 
 
 @pytest.mark.django_db
