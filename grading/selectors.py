@@ -77,13 +77,13 @@ def _sum(queryset: QuerySet, field_name: str) -> Coalesce:
     return _aggregate(queryset, "SUM", field_name)
 
 
-def touched_cases(*, user) -> list[int]:
-    """Ids of the cases the user wrote (any version) or reviewed: never theirs to grade."""
+def _touched_cases(*, user) -> QuerySet:
+    """The ids of the cases the user wrote (any version) or reviewed: never theirs to grade."""
     authored = CaseVersion.objects.filter(author=user).order_by().values_list("case_id")
     reviewed = (
         Review.objects.filter(reviewer=user).order_by().values_list("round__version__case_id")
     )
-    return sorted({case_id for (case_id,) in authored.union(reviewed)})
+    return authored.union(reviewed)
 
 
 # The queue's rule, in SQL on the outer grading_campaign row (not aliased in a query over
@@ -105,7 +105,8 @@ _TAKES_NEW = """grading_campaign.status = %s AND NOT EXISTS (
 _WAITING = """(SELECT COUNT(*) FROM grading_campaignitem i
     WHERE i.campaign_id = grading_campaign.id AND i.slots_open > 0)"""
 _HELD_OPEN = f"({_MINE.format('COUNT(*)')} AND i.slots_open > 0)"
-# Open items of the cases the grader wrote or reviewed that they do not hold (counted as held).
+# Open items of the cases the grader wrote or reviewed (`_touched_cases`, a subquery: an author
+# who imported the benchmark wrote all of its cases) that they do not hold (counted as held).
 _THEIRS = """(SELECT COUNT(*) FROM grading_campaignitem i
     JOIN curation_caseversion v ON v.id = i.case_version_id
     WHERE i.campaign_id = grading_campaign.id AND i.slots_open > 0 AND v.case_id IN ({0})
@@ -125,11 +126,9 @@ def _queue_campaigns(*, benchmark: Benchmark, grader) -> QuerySet[Campaign]:
     it may count a few items too many.
     """
     open_ = Campaign.Status.OPEN
-    available, params = f"{_WAITING} - {_HELD_OPEN}", [grader.pk]
-    excluded = touched_cases(user=grader)
-    if excluded:
-        available += " - " + _THEIRS.format(", ".join(["%s"] * len(excluded)))
-        params += [*excluded, grader.pk]
+    touched, touched_params = _touched_cases(user=grader).query.sql_with_params()
+    available = f"{_WAITING} - {_HELD_OPEN} - {_THEIRS.format(touched)}"
+    params = [grader.pk, *touched_params, grader.pk]
     return (
         Campaign.objects.filter(benchmark=benchmark)
         .filter(RawSQL(_IN_QUEUE, (open_, grader.pk, grader.pk), output_field=BooleanField()))
@@ -145,8 +144,8 @@ def _queue_campaigns(*, benchmark: Benchmark, grader) -> QuerySet[Campaign]:
 
 
 def grader_queue(*, benchmark: Benchmark, grader) -> list[QueueRow]:
-    """The campaigns with work for the grader (`_queue_campaigns`), the most urgent first. Two
-    queries."""
+    """The campaigns with work for the grader (`_queue_campaigns`), the most urgent first. One
+    query."""
     campaigns = (
         _queue_campaigns(benchmark=benchmark, grader=grader)
         .annotate(submitted=RawSQL(_SUBMITTED, (grader.pk,), output_field=IntegerField()))
@@ -176,7 +175,7 @@ def queue_counts(
     *, benchmark: Benchmark, user, roles: set[str], grader_rows: list[QueueRow] | None = None
 ) -> dict[str, int]:
     """Open work for the navigation: for a grader, the work in their queue (from `grader_rows`,
-    the queue, when the page has it already, else two queries over the same campaigns); for an
+    the queue, when the page has it already, else one query over the same campaigns); for an
     adjudicator, the open disagreements and the grades to check."""
     counts = {}
     if Role.GRADER in roles:

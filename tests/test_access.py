@@ -275,9 +275,9 @@ def test_benchmark_home_query_count_is_fixed(
     client.force_login(manager)
 
     # session, user, memberships (read once for the access check and the header), status counts,
-    # open curation counts, grading count (own cases, the queue's sums: two whether or not the
-    # grader has campaigns), adjudication and grade QC counts (header)
-    with django_assert_max_num_queries(9):
+    # open curation counts, grading count (the queue's sums, whether or not the grader has
+    # campaigns), adjudication and grade QC counts (header)
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("curation:benchmark_home", args=[benchmark.slug]))
 
     assert response.status_code == 200

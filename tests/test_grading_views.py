@@ -450,8 +450,8 @@ def test_grading_screen_of_30_criteria_by_4_responses_takes_a_fixed_number_of_qu
     url = reverse("grading:grade", args=[benchmark.slug, big_item.pk])
     client.get(url)
     # session, user, access, assignment, responses, labels, criteria; navigation: memberships,
-    # grading count (own cases, the queue's sums); a grader has no curation counts to read.
-    with django_assert_num_queries(9):
+    # grading count (the queue's sums); a grader has no curation counts to read.
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert response.status_code == 200
     assert response.context["screen"].total == 120
@@ -684,9 +684,9 @@ def test_header_count_is_the_sum_of_the_queue_on_every_kind_of_item(
     rows = grader_queue(benchmark=benchmark, grader=grader)
     assert {row.name: (row.unfinished_id is not None, row.available) for row in rows} == expected
     login(client, grader)
-    # session, user, memberships (access and header), case status counts; grading count: own
-    # cases, the queue's sums
-    with django_assert_max_num_queries(6):
+    # session, user, memberships (access and header), case status counts; grading count: the
+    # queue's sums
+    with django_assert_max_num_queries(5):
         response = client.get(reverse("curation:benchmark_home", args=[benchmark.slug]))
     grading = next(e for e in response.context["nav"].entries if e.key == "grading")
     assert grading.count == sum(
