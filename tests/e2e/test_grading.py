@@ -124,6 +124,34 @@ def test_submit_with_unmarked_cells_lists_them(page, login, grading):
     assert Assignment.objects.get(pk=assignment.pk).submitted_at is None
 
 
+def test_a_mark_answered_while_its_note_is_written_loses_no_key(page, login, grading):
+    benchmark, grader, assignment = grading
+    held: list[Route] = []
+
+    def hold_the_first_mark(route: Route) -> None:
+        if route.request.method == "POST" and not held:
+            held.append(route)  # answered once the grader is writing the cell's note
+        else:
+            route.continue_()
+
+    login(page, grader)
+    page.goto(grade_url(benchmark, assignment))
+    page.route("**/cells/**", hold_the_first_mark)
+    page.keyboard.press("1")  # c01 · A met, its save held; the cursor moves on to c01 · B
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("e")
+    page.keyboard.type("提到了")
+    held[0].continue_()
+
+    marked = cell(page, "c01", "A")
+    expect(marked).to_have_class(re.compile(r"\bis-met\b"))
+    expect(marked).not_to_have_class(re.compile(r"\bis-pending\b"))
+    page.keyboard.type("嚼服阿司匹林")
+    page.keyboard.press("Enter")
+    expect(marked.locator(".note-preview")).to_contain_text("提到了嚼服阿司匹林")
+    assert labels_by_cell(assignment) == {("c01", "A"): (True, "提到了嚼服阿司匹林")}
+
+
 def test_a_failed_save_is_shown_and_retried_until_it_succeeds(page, login, grading):
     benchmark, grader, assignment = grading
     failures = {"left": 2}
