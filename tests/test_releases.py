@@ -2,6 +2,7 @@
 
 import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from curation.models import Case, CaseStatus
 from grading.models import Release
-from grading.releases.building import build_files
+from grading.releases.building import build_files, write_zip
 from grading.releases.services import (
     ReleaseFileCorrupt,
     ReleaseRefused,
@@ -385,3 +386,14 @@ def test_a_conversation_leaves_the_clinconsensus_files_out(benchmark, manager):
     assert not any(name.startswith("judgements/") for name in release.manifest["files"])
     native = json.loads(_stored(release)["cases.native.jsonl"])
     assert len(native["messages"]) == 3
+
+
+def test_a_file_past_the_zip64_limit_is_zipped_with_its_zip64_header(tmp_path, monkeypatch):
+    # The limit is 4 GB (the fine-tuning set passes it at 10x); lowered here to 1,000 bytes.
+    monkeypatch.setattr(zipfile, "ZIP64_LIMIT", 1_000)
+    (tmp_path / "judge_finetune.jsonl").write_bytes(b"x" * 5_000)
+
+    write_zip(tmp_path, ["judge_finetune.jsonl"], "release.zip")
+
+    with zipfile.ZipFile(tmp_path / "release.zip") as archive:
+        assert archive.read("judge_finetune.jsonl") == b"x" * 5_000

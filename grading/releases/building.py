@@ -539,9 +539,13 @@ def _zip_entry(name: str) -> zipfile.ZipInfo:
 def write_zip(directory: Path, names: list[str], name: str) -> None:
     with zipfile.ZipFile(directory / name, "w") as archive:
         for member in names:
+            entry = _zip_entry(member)
+            # Known beforehand, so that a file over 4 GB (the fine-tuning set at 10x) gets its
+            # ZIP64 header; a streamed entry of unknown size is refused past that.
+            entry.file_size = (directory / member).stat().st_size
             with (
                 (directory / member).open("rb") as src,
-                archive.open(_zip_entry(member), "w") as dst,
+                archive.open(entry, "w") as dst,
             ):
                 for block in iter(lambda: src.read(WRITE_BUFFER), b""):
                     dst.write(block)
