@@ -256,7 +256,10 @@ class _Sheet:
         self.archive = zipfile.ZipFile(path, "w")
         for name, text in XLSX_PARTS.items():
             self.archive.writestr(_zip_entry(name), text)
-        self.sheet = self.archive.open(_zip_entry("xl/worksheets/sheet1.xml"), "w")
+        # Its size is unknown until the end, and at 10x it passes 4 GB: ZIP64 from the start.
+        self.sheet = self.archive.open(
+            _zip_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True
+        )
         self.sheet.write(SHEET_HEAD.encode())
         self.row = 0
         self.last = [(object(), "")] * len(self.columns)  # (value, cell XML) of each column
