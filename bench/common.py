@@ -114,10 +114,13 @@ def run_child(
     return result
 
 
-def run_database(kind: str, args, *, name: str, steps: tuple[str, ...], run_step) -> dict:
+def run_database(
+    kind: str, args, *, name: str, steps: tuple[str, ...], run_step, results: dict, save
+) -> None:
     """Every step (the first always, the others as `args.only` allows) on a fresh database of
     `kind`, dropped with its temporary folder at the end; `run_step(step, database_url=...,
-    var_dir=...)` runs one."""
+    var_dir=...)` runs one. Each step's result is put in `results`, then `save()` is called, so
+    that a long run keeps what it measured before a step fails."""
     var_dir = Path(tempfile.mkdtemp(prefix=f"consilium-{name}-{kind}-"))
     try:
         if kind == "sqlite":
@@ -127,12 +130,12 @@ def run_database(kind: str, args, *, name: str, steps: tuple[str, ...], run_step
             url = args.postgres_url
             version = f"PostgreSQL {postgres_recreate(url)}"
         print(f"{version}:", file=sys.stderr)
-        results = {"database": version}
+        results["database"] = version
         only = getattr(args, "only", None)
         for step in steps:
             if step == steps[0] or not only or step in only:
                 results[step] = run_step(step, database_url=url, var_dir=var_dir)
-        return results
+                save()
     finally:
         keep = getattr(args, "keep", None)
         if keep and kind == "sqlite":
@@ -147,12 +150,22 @@ def measure_databases(args, *, name: str, steps: tuple[str, ...], run_step, show
     """Run the steps on each database of `args.db`, write the results (the machine, `fields`, the
     databases) to `args.out` and `show` them."""
     results = {"machine": machine(), **fields, "databases": {}}
-    for kind in args.db:  # written after each database: a long run's first half is kept
-        results["databases"][kind] = run_database(
-            kind, args, name=name, steps=steps, run_step=run_step
-        )
+
+    def save() -> None:
         text = json.dumps(results, indent=2, ensure_ascii=False)
         args.out.write_text(text + "\n", encoding="utf-8")
+
+    for kind in args.db:
+        results["databases"][kind] = {}
+        run_database(
+            kind,
+            args,
+            name=name,
+            steps=steps,
+            run_step=run_step,
+            results=results["databases"][kind],
+            save=save,
+        )
     show(results)
     print(f"written to {args.out}")
 
