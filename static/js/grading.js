@@ -117,13 +117,21 @@
       : cell.querySelector('button.mark[value="' + intent + '"]');
   }
 
+  // Whether the server has the cell marked, read from its mark buttons. Not from the cell's
+  // classes: when the server's copy of a cell is swapped in, htmx copies the old cell's attributes
+  // onto it until it settles (20 ms later, far more when the machine is loaded), so a cell whose
+  // first mark has just been saved still looks unmarked meanwhile.
+  function isMarked(cell) {
+    return !!cell.querySelector('button.mark[aria-pressed="true"]');
+  }
+
   function wish(cell, intent) {
     var button = cell && buttonFor(cell, intent);
     if (!button || button.disabled) {
       return false;
     }
     var state = pending.get(cell.id) || { met: "", seconds: 0, attempt: 0, version: 0 };
-    if (intent === "note" && !state.met && !cell.matches(".is-met, .is-not-met")) {
+    if (intent === "note" && !state.met && !isMarked(cell)) {
       // A note needs a mark; it stays in the cell and goes with the mark.
       setStatus(cell, "cell-hint", text.markFirstMessage);
       return false;

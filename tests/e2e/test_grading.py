@@ -152,6 +152,63 @@ def test_a_mark_answered_while_its_note_is_written_loses_no_key(page, login, gra
     assert labels_by_cell(assignment) == {("c01", "A"): (True, "提到了嚼服阿司匹林")}
 
 
+def held_routes(page, held: dict[str, Route], *names: str) -> None:
+    """Waits until the page's saves of the cells `names` (such as "c01-B") are held by the test's
+    route: Playwright hands requests to routes while the test waits on the page."""
+    for _ in range(500):
+        if all(name in held for name in names):
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"the page never sent {names}: held {sorted(held)}")
+
+
+def test_a_note_finished_as_its_cells_first_mark_is_saved_is_saved_whole(page, login, grading):
+    """CI, loaded machine: a cell's first mark, queued behind slow saves, was sent while the
+    grader wrote its note ("提到了" so far) and answered just before Enter. Until htmx settles the
+    swapped-in cell (a 20 ms timer, late on a loaded machine) it wears the old cell's classes, so
+    the cell looked unmarked and the note's save was refused ("mark it first"): the rest of the
+    note never reached the server. The page's clock is paused to hold htmx in that moment."""
+    benchmark, grader, assignment = grading
+    held: dict[str, Route] = {}
+
+    def hold_the_first_saves(route: Route) -> None:
+        letter, key = route.request.url.rstrip("/").split("/")[-2:]
+        name = f"{key}-{letter}"
+        if route.request.method == "POST" and name in ("c01-A", "c01-B") and name not in held:
+            held[name] = route
+        else:
+            route.continue_()
+
+    page.clock.install()
+    login(page, grader)
+    page.goto(grade_url(benchmark, assignment))
+    page.route("**/cells/**", hold_the_first_saves)
+    page.keyboard.press("1")  # c01 · A met: its save is held, the queue waits behind it
+    page.keyboard.press("n")  # c01 · B not met, its first mark: queued
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("e")
+    page.keyboard.type("提到了")
+    held_routes(page, held, "c01-A")
+    held["c01-A"].continue_()
+    held_routes(page, held, "c01-B")  # sent now, with the note as far as it is written
+    page.keyboard.type("嚼服阿司匹林")
+    page.clock.pause_at(page.evaluate("Date.now()") + 1_000)  # the page's timers stop firing
+    held["c01-B"].continue_()
+
+    written = cell(page, "c01", "B")
+    expect(written.locator(".note-preview")).to_have_text(re.compile("提到了$"))  # swapped in
+    page.keyboard.press("Enter")
+    page.clock.resume()
+
+    expect(written).to_have_class(re.compile(r"\bis-not-met\b"))
+    expect(written).not_to_have_class(re.compile(r"\bis-pending\b"))
+    expect(written.locator(".note-preview")).to_contain_text("提到了嚼服阿司匹林")
+    assert labels_by_cell(assignment) == {
+        ("c01", "A"): (True, ""),
+        ("c01", "B"): (False, "提到了嚼服阿司匹林"),
+    }
+
+
 def test_a_failed_save_is_shown_and_retried_until_it_succeeds(page, login, grading):
     benchmark, grader, assignment = grading
     failures = {"left": 2}
