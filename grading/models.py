@@ -103,11 +103,20 @@ class Label(models.Model):
     an imported label has no assignment.
     """
 
+    # The rater's and the response's own indexes would repeat the heads of the indexes below.
     rater = models.ForeignKey(
-        Rater, on_delete=models.PROTECT, related_name="labels", verbose_name=_("rater")
+        Rater,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="labels",
+        verbose_name=_("rater"),
     )
     response = models.ForeignKey(
-        Response, on_delete=models.CASCADE, related_name="labels", verbose_name=_("model response")
+        Response,
+        on_delete=models.CASCADE,
+        db_index=False,
+        related_name="labels",
+        verbose_name=_("model response"),
     )
     criterion = models.ForeignKey(
         Criterion, on_delete=models.CASCADE, related_name="labels", verbose_name=_("criterion")
@@ -144,7 +153,17 @@ class Label(models.Model):
                 name="label_calibration_has_assignment",
             ),
         ]
-        indexes = [models.Index(fields=["response", "criterion"], name="label_response_criterion")]
+        # Each holds every column its readers need, so that they read the index alone (an
+        # index-only scan, on PostgreSQL once vacuumed), not the rows: the labels of an item
+        # (consensus, adjudication, judges on the gold set) and a rater's labels (the agreement
+        # statistics read hundreds of thousands of them).
+        indexes = [
+            models.Index(fields=["response", "criterion", "rater", "met"], name="label_item"),
+            models.Index(
+                fields=["rater", "response", "criterion", "met", "calibration", "assignment"],
+                name="label_rater_item",
+            ),
+        ]
         ordering = ["response", "criterion", "rater"]
         verbose_name = _("label")
         verbose_name_plural = _("labels")

@@ -77,8 +77,9 @@ def rubric_rows(benchmark: Benchmark) -> Rubric:
         ("id", "case_version_id", "case_version__case_id", "model_id"),
         (np.int64,) * 4,
     )
+    versions = CaseVersion.objects.filter(case__benchmark=benchmark).values("pk")
     criterion, criterion_version, points = _columns(
-        Criterion.objects.filter(version__case__benchmark=benchmark),
+        Criterion.objects.filter(version__in=versions),
         ("id", "version_id", "points"),
         (np.int64, np.int64, float),
     )
@@ -134,7 +135,11 @@ def _labels(queryset: QuerySet) -> Labels:
 
 
 def _benchmark_labels(benchmark: Benchmark) -> QuerySet:
-    return Label.objects.filter(response__case_version__case__benchmark=benchmark)
+    """Labels on the benchmark's responses, found by response id: a semi-join that PostgreSQL
+    hashes and SQLite looks up in a list (a join through the response, case version and case
+    tables costs a lookup in each per label)."""
+    responses = Response.objects.filter(case_version__case__benchmark=benchmark)
+    return Label.objects.filter(response__in=responses.values("pk"))
 
 
 def _rater_ids(kind: str, only=None) -> list[int]:
