@@ -146,8 +146,8 @@ def _rater_ids(kind: str, only=None) -> list[int]:
     """Ids of the raters of `kind` (among `only`, if given), one query.
 
     The label queries take them as a list, not as a join to Rater: PostgreSQL then estimates
-    their labels from the statistics of the label's rater column and reads just those rows
-    (through the rater index), where a join would be estimated from the share of raters of the
+    their labels from the statistics of the label's rater column and reads just those (from the
+    `label_rater_item` index), where a join would be estimated from the share of raters of the
     kind (at ClinConsensus scale 23 of 25 raters are human but hold 13% of the labels).
     """
     raters = Rater.objects.filter(kind=kind)
@@ -175,9 +175,10 @@ def judge_labels(benchmark: Benchmark, *, raters=None, on_consensus: bool = Fals
     """Judge labels of the benchmark (2 queries): of the given judge rater ids (all judges by
     default); with `on_consensus`, only on items that have a consensus label.
 
-    The gold set is joined on the label's criterion and response: PostgreSQL hashes it and reads
-    the judges' labels once; SQLite walks it and finds each item's labels through the label's
-    unique index (a filter on the labels, EXISTS, made SQLite look up every judge label).
+    The gold set is joined on the label's criterion and response: both databases walk it and
+    find each item's labels in the `label_item` index, which holds the rater and the mark (a
+    filter on the labels, EXISTS, made SQLite look up every judge label, and a hash join made
+    PostgreSQL read all of them).
     """
     judges = _rater_ids(Rater.Kind.JUDGE, raters)
     if on_consensus:
