@@ -22,6 +22,7 @@ from curation.models import AuditEvent, Benchmark, Facet
 from grading import stats_selectors as selectors
 from grading.models import Label, LabelHistory, Rater
 from grading.stats import (
+    Rubric,
     inter_rater,
     inter_rater_intervals,
     json_safe,
@@ -31,6 +32,7 @@ from grading.stats import (
     model_scores,
     model_scores_intervals,
     pairwise_baseline,
+    rubric_rows,
 )
 
 CONSENSUS = "consensus"
@@ -101,7 +103,12 @@ def _judge_id(labels: str, judges: dict[int, str]) -> int:
 # --- Model scores ---
 
 
-def _scored(rubric: selectors.Rubric, source: selectors.Labels):
+def _rubric(benchmark: Benchmark) -> Rubric:
+    columns = selectors.response_columns(benchmark) | selectors.criterion_columns(benchmark)
+    return rubric_rows(**columns)
+
+
+def _scored(rubric: Rubric, source: selectors.Labels):
     """The rubric rows of the responses having at least one label from the source, and the
     source's label of each row (NaN: none)."""
     met = lookup(rubric.item, source.item, source.met)
@@ -193,7 +200,7 @@ def benchmark_stats(
     judges = selectors.judge_raters(benchmark)
     source = resolve_source(benchmark, labels, judges)
     consensus = source.labels if source.key == CONSENSUS else selectors.consensus_labels(benchmark)
-    rubric, met = _scored(selectors.rubric_rows(benchmark), source.labels)
+    rubric, met = _scored(_rubric(benchmark), source.labels)
     names = selectors.model_names(np.unique(rubric.model))
     humans = selectors.human_labels(benchmark)
     codes, rater_list = _human_codes(humans)
@@ -242,7 +249,7 @@ def _with_intervals(row: dict, intervals: dict, figures) -> dict:
     return row
 
 
-def _response_versions(rubric: selectors.Rubric):
+def _response_versions(rubric: Rubric):
     responses, first = np.unique(rubric.response, return_index=True)
     return responses, rubric.version[first], rubric.case[first]
 
@@ -277,7 +284,7 @@ def stats_report(
     judges = selectors.judge_raters(benchmark)
     source = resolve_source(benchmark, labels, judges)
     consensus = source.labels if source.key == CONSENSUS else selectors.consensus_labels(benchmark)
-    everything = selectors.rubric_rows(benchmark)
+    everything = _rubric(benchmark)
     rubric, met = _scored(everything, source.labels)
     names = selectors.model_names(np.unique(rubric.model))
     humans = selectors.human_labels(benchmark)

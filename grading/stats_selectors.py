@@ -1,4 +1,5 @@
-"""Label matrices of a benchmark, loaded straight into numpy arrays for `grading.stats`.
+"""Label matrices of a benchmark, and its responses and criteria, loaded straight into numpy
+arrays for `grading.stats`.
 
 Each loader's rows go in blocks straight into numpy (`_columns`): no model instance, no field
 converter and no per-row Python object outlives its block (the driver holds one query's rows as
@@ -48,60 +49,27 @@ def _columns(queryset: QuerySet, fields: tuple[str, ...], dtypes: tuple) -> list
     return [table[:, i].astype(dtype) for i, dtype in enumerate(dtypes)]
 
 
-@dataclass(frozen=True)
-class Rubric:
-    """One row per criterion of the rubric version of every response of the benchmark."""
-
-    response: np.ndarray  # response id
-    criterion: np.ndarray  # criterion id
-    points: np.ndarray  # the criterion's points
-    version: np.ndarray  # case version id
-    case: np.ndarray  # case id (the resampling unit of intervals)
-    model: np.ndarray  # model id
-
-    @property
-    def item(self) -> np.ndarray:
-        return item_key(self.response, self.criterion)
-
-    def take(self, rows) -> "Rubric":
-        return Rubric(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
-
-    def __len__(self) -> int:
-        return self.response.size
-
-
-def rubric_rows(benchmark: Benchmark) -> Rubric:
-    """Every (response, criterion) of the benchmark's responses, in 2 queries joined in numpy."""
-    response, version, case, model = _columns(
+def response_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
+    """The benchmark's responses: `response` id, case `version`, `case` and `model` (one query),
+    as `stats.rubric_rows` takes them."""
+    columns = _columns(
         Response.objects.filter(case_version__case__benchmark=benchmark),
         ("id", "case_version_id", "case_version__case_id", "model_id"),
         (np.int64,) * 4,
     )
+    return dict(zip(("response", "version", "case", "model"), columns, strict=True))
+
+
+def criterion_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
+    """The criteria of the benchmark's case versions: `criterion` id, `criterion_version` and
+    `points` (one query), as `stats.rubric_rows` takes them."""
     versions = CaseVersion.objects.filter(case__benchmark=benchmark).values("pk")
-    criterion, criterion_version, points = _columns(
+    columns = _columns(
         Criterion.objects.filter(version__in=versions),
         ("id", "version_id", "points"),
         (np.int64, np.int64, float),
     )
-    order = np.argsort(criterion_version, kind="stable")
-    criterion, criterion_version, points = (
-        criterion[order],
-        criterion_version[order],
-        points[order],
-    )
-    start = np.searchsorted(criterion_version, version, side="left")
-    length = np.searchsorted(criterion_version, version, side="right") - start
-    per_row = np.repeat(np.arange(response.size), length)
-    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    rows = np.repeat(start, length) + offset
-    return Rubric(
-        response=response[per_row],
-        criterion=criterion[rows],
-        points=points[rows],
-        version=version[per_row],
-        case=case[per_row],
-        model=model[per_row],
-    )
+    return dict(zip(("criterion", "criterion_version", "points"), columns, strict=True))
 
 
 @dataclass(frozen=True)

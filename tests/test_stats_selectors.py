@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from grading import stats_selectors as selectors
+from grading.stats import rubric_rows
 from tests.stats_support import POINTS, build
 
 
@@ -14,7 +15,9 @@ def example(benchmark):
 
 def test_rubric_rows_hold_every_criterion_of_every_response(example, django_assert_num_queries):
     with django_assert_num_queries(2):
-        rubric = selectors.rubric_rows(example.benchmark)
+        columns = selectors.response_columns(example.benchmark)
+        columns |= selectors.criterion_columns(example.benchmark)
+    rubric = rubric_rows(**columns)
     assert len(rubric) == 6 * len(POINTS)
     response = example.responses["model-b", 3]
     rows = rubric.response == response.pk

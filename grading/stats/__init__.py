@@ -4,6 +4,7 @@
 - agreement: agreement between human raters (percent, Cohen, Fleiss, Krippendorff, Gwet);
 - judges: a judge against consensus gold, HealthBench's pairwise physician baseline;
 - bootstrap: 95% intervals resampling cases, seeded;
+- rubric: the rubric rows of responses x their criteria;
 - arrays: keys and lookups to fill the inputs from `values_list`; jsonsafe: strict-JSON output.
 """
 
@@ -24,9 +25,11 @@ from .judges import (
     pairwise_baseline,
     pairwise_baseline_intervals,
 )
+from .rubric import Rubric, rubric_rows
 from .scores import model_scores, model_scores_intervals
 
 __all__ = [
+    "Rubric",
     "bootstrap",
     "fleiss_kappa",
     "gwet_ac1",
@@ -43,4 +46,5 @@ __all__ = [
     "pairwise_baseline",
     "pairwise_baseline_intervals",
     "percent_agreement",
+    "rubric_rows",
 ]
