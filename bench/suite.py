@@ -193,8 +193,14 @@ def import_step(kind: str, args, files: dict) -> dict:
     for file in files[kind]:
         importer(benchmark=benchmark, file=file, actor=actor)
     seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the floor's copy
     floor = bulk_insert_floor(marks)
-    return {"figure_s": seconds, "floor_s": floor["seconds"], "rows": floor["rows"]}
+    return {
+        "figure_s": seconds,
+        "figure_peak_rss_mb": peak,
+        "floor_s": floor["seconds"],
+        "rows": floor["rows"],
+    }
 
 
 def analyze_as_autovacuum() -> None:
