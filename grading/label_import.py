@@ -38,8 +38,8 @@ from curation.importing.errors import ImportRejected, LineChecker, LineError, wr
 from curation.importing.reading import file_name, jsonl_objects, opened
 from curation.importing.records import check_external_id, check_no_unknown_keys
 from curation.models import Benchmark, Case, Criterion
+from grading.id_chunks import id_chunks
 from grading.models import AdjudicationItem, Consensus, Label, LabelHistory, Rater, Response
-from grading.response_chunks import response_chunks
 from grading.services.consensus import consensus_refresh
 
 FIELDS = ("case", "model", "sample", "criterion", "rater", "rater_kind", "met", "note", "version")
@@ -459,7 +459,7 @@ class _Importer:
         """(rater, response, criterion) -> (pk, assignment, met, note) of the raters' labels on
         the responses."""
         found = {}
-        for _chunk, on_responses in response_chunks(response_ids):
+        for _chunk, on_responses in id_chunks(response_ids, "response_id"):
             rows = (
                 Label.objects.filter(on_responses, rater_id__in=rater_ids)
                 .values_list(
@@ -479,7 +479,8 @@ class _Importer:
             if rater in humans
         }
         rows = []
-        for _chunk, on_responses in response_chunks(response for _rater, response, _c in added):
+        added_responses = (response for _rater, response, _c in added)
+        for _chunk, on_responses in id_chunks(added_responses, "response_id"):
             for pk, *key, met, note in (
                 Label.objects.filter(on_responses, rater_id__in=humans)
                 .values_list("pk", "rater_id", "response_id", "criterion_id", "met", "note")
@@ -493,7 +494,7 @@ class _Importer:
 def _summarise(report: LabelImportReport, touched: set[tuple[int, int]]) -> None:
     methods: Counter = Counter()
     open_items = 0
-    for _chunk, on_responses in response_chunks(r for r, _c in touched):
+    for _chunk, on_responses in id_chunks((r for r, _c in touched), "response_id"):
         for r, c, method in (
             Consensus.objects.filter(on_responses)
             .values_list("response_id", "criterion_id", "method")

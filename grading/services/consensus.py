@@ -27,8 +27,8 @@ from django.utils import timezone
 
 from curation.audit import audit_record
 from curation.models import Benchmark
+from grading.id_chunks import id_chunks
 from grading.models import AdjudicationItem, Consensus, CriterionFlag, Label, Rater
-from grading.response_chunks import response_chunks
 
 Item = tuple[int, int]  # (response_id, criterion_id)
 
@@ -82,7 +82,7 @@ def consensus_refresh(*, items: Iterable[Item], by=None) -> None:
         by_response[response_id].add(criterion_id)
     changes: Counter[tuple[int, str]] = Counter()
     with transaction.atomic():
-        for responses, on_responses in response_chunks(by_response):
+        for responses, on_responses in id_chunks(by_response, "response_id"):
             chunk = {r: by_response[r] for r in responses}
             changes.update(_refresh_chunk(chunk, on_responses))
         benchmarks = Benchmark.objects.in_bulk({benchmark_id for benchmark_id, _ in changes})

@@ -1,7 +1,7 @@
 import pytest
 
+from grading.id_chunks import id_chunks
 from grading.models import Label
-from grading.response_chunks import response_chunks
 from tests.factories import LabelFactory
 
 
@@ -10,7 +10,7 @@ def test_each_chunk_reads_the_labels_of_its_responses_only():
     responses = [LabelFactory().response_id for _ in range(5)]
     wanted = [responses[4], responses[0], responses[2], responses[0]]
 
-    chunks = list(response_chunks(wanted, size=2))
+    chunks = list(id_chunks(wanted, "response_id", size=2))
 
     assert [ids for ids, _q in chunks] == [[responses[0], responses[2]], [responses[4]]]
     assert [
