@@ -34,6 +34,7 @@ from curation.importing.reading import (
 from curation.importing.records import check_external_id, check_no_unknown_keys
 from curation.importing.tabular import answer_models, cell_text, read_table
 from curation.models import Benchmark, Case, CaseStatus
+from grading.id_chunks import id_chunks
 from grading.models import ModelUnderTest, Response
 
 CHUNK = 500
@@ -311,11 +312,11 @@ class _Importer:
 
     def _taken(self, version_ids: list[int]) -> set[tuple[int, str, int]]:
         taken = set()
-        for start in range(0, len(version_ids), CHUNK):
+        for _chunk, on_versions in id_chunks(version_ids, "case_version_id"):
             taken.update(
-                Response.objects.filter(
-                    case_version_id__in=version_ids[start : start + CHUNK]
-                ).values_list("case_version_id", "model__name", "sample")
+                Response.objects.filter(on_versions)
+                .values_list("case_version_id", "model__name", "sample")
+                .order_by()
             )
         return taken
 
