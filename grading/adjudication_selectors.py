@@ -2,7 +2,7 @@
 adjudicator needs, and the gold set figures. Each runs a fixed number of queries."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -161,10 +161,22 @@ def adjudication_counts(*, benchmark: Benchmark) -> dict[str, int]:
     return counts
 
 
+def adjudication_open_counts(*, benchmark_ids: Iterable[int]) -> dict[int, int]:
+    """{benchmark id: its open items} for each of `benchmark_ids` (0 when none). One query."""
+    benchmark_ids = list(benchmark_ids)
+    found = dict(
+        AdjudicationItem.objects.filter(
+            benchmark_id__in=benchmark_ids, status=AdjudicationItem.Status.OPEN
+        )
+        .values_list("benchmark_id")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return {benchmark_id: found.get(benchmark_id, 0) for benchmark_id in benchmark_ids}
+
+
 def adjudication_open_count(*, benchmark: Benchmark) -> int:
-    return AdjudicationItem.objects.filter(
-        benchmark=benchmark, status=AdjudicationItem.Status.OPEN
-    ).count()
+    return adjudication_open_counts(benchmark_ids=[benchmark.pk])[benchmark.pk]
 
 
 def queue_choices(*, benchmark: Benchmark) -> dict:

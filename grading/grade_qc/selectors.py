@@ -1,6 +1,7 @@
 """Reads of grade QC shared by the pages, the API and the grader figures; each runs a fixed
 number of queries."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -57,8 +58,22 @@ def grade_qc_queue(*, benchmark: Benchmark, user) -> QuerySet:
     )
 
 
+def grade_qc_open_counts(*, benchmark_ids: Iterable[int], user) -> dict[int, int]:
+    """{benchmark id: the open checks `user` may make there} for each of `benchmark_ids` (0 when
+    none): never of their own grades, as in `grade_qc_queue`. One query."""
+    benchmark_ids = list(benchmark_ids)
+    found = dict(
+        GradeCheck.objects.filter(benchmark_id__in=benchmark_ids, verdict="")
+        .exclude(grader=user)
+        .values_list("benchmark_id")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return {benchmark_id: found.get(benchmark_id, 0) for benchmark_id in benchmark_ids}
+
+
 def grade_qc_open_count(*, benchmark: Benchmark, user) -> int:
-    return GradeCheck.objects.filter(benchmark=benchmark, verdict="").exclude(grader=user).count()
+    return grade_qc_open_counts(benchmark_ids=[benchmark.pk], user=user)[benchmark.pk]
 
 
 def grade_qc_summary(*, benchmark: Benchmark) -> dict[str, int]:
