@@ -13,7 +13,7 @@ from curation.access import roles_by_benchmark
 from curation.models import Benchmark, Role
 from curation.selectors import ordered_roles, queue_counts_by_benchmark
 from grading.selectors import QueueRow
-from grading.selectors import queue_counts as grading_queue_counts
+from grading.selectors import queue_counts_by_benchmark as grading_queue_counts
 
 
 @dataclass
@@ -55,18 +55,18 @@ _AREAS = [
 
 
 def _open_counts(
-    *, benchmarks: dict[Benchmark, frozenset[str]], user, grader_rows: list[QueueRow] | None = None
+    *,
+    benchmarks: dict[Benchmark, frozenset[str]],
+    user,
+    grader_rows: dict[int, list[QueueRow]] | None = None,
 ) -> dict[int, dict[str, int]]:
-    """Open work per benchmark and area: one query for curation, plus grading's own counts."""
-    counts = queue_counts_by_benchmark(
-        user=user, roles_by_benchmark={b.pk: roles for b, roles in benchmarks.items()}
-    )
-    for benchmark, roles in benchmarks.items():
-        counts.setdefault(benchmark.pk, {}).update(
-            grading_queue_counts(
-                benchmark=benchmark, user=user, roles=roles, grader_rows=grader_rows
-            )
-        )
+    """Open work per benchmark id and area, in a fixed number of queries whatever the number of
+    benchmarks: one for curation, at most three for grading."""
+    roles = {benchmark.pk: held for benchmark, held in benchmarks.items()}
+    counts = queue_counts_by_benchmark(user=user, roles_by_benchmark=roles)
+    grading = grading_queue_counts(user=user, roles_by_benchmark=roles, grader_rows=grader_rows)
+    for benchmark_id, found in grading.items():
+        counts.setdefault(benchmark_id, {}).update(found)
     return counts
 
 
@@ -105,7 +105,11 @@ def navigation_for(request, *, grader_rows: list[QueueRow] | None = None) -> Nav
     if current is None:
         return Navigation(benchmarks=benchmarks)
     roles = held[current]
-    counts = _open_counts(benchmarks={current: roles}, user=user, grader_rows=grader_rows)
+    counts = _open_counts(
+        benchmarks={current: roles},
+        user=user,
+        grader_rows=None if grader_rows is None else {current.pk: grader_rows},
+    )
     counts = counts.get(current.pk, {})
     entries = _entries(benchmark=current, roles=roles, counts=counts, path=request.path)
     return Navigation(benchmarks=benchmarks, current=current, entries=entries)

@@ -175,10 +175,6 @@ def adjudication_open_counts(*, benchmark_ids: Iterable[int]) -> dict[int, int]:
     return {benchmark_id: found.get(benchmark_id, 0) for benchmark_id in benchmark_ids}
 
 
-def adjudication_open_count(*, benchmark: Benchmark) -> int:
-    return adjudication_open_counts(benchmark_ids=[benchmark.pk])[benchmark.pk]
-
-
 def queue_choices(*, benchmark: Benchmark) -> dict:
     """The filter menus: campaigns and facet terms as (pk, label), criterion tags of open items."""
     return {

@@ -7,6 +7,7 @@ a grader.
 """
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -29,8 +30,8 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from curation.models import Benchmark, CaseStatus, CaseVersion, Criterion, Review, Role
-from grading.adjudication_selectors import adjudication_open_count
-from grading.grade_qc.selectors import grade_qc_open_count
+from grading.adjudication_selectors import adjudication_open_counts
+from grading.grade_qc.selectors import grade_qc_open_counts
 from grading.models import (
     Assignment,
     Campaign,
@@ -114,10 +115,10 @@ _THEIRS = """(SELECT COUNT(*) FROM grading_campaignitem i
         SELECT 1 FROM grading_assignment a WHERE a.item_id = i.id AND a.grader_id = %s))"""
 
 
-def _queue_campaigns(*, benchmark: Benchmark, grader) -> QuerySet[Campaign]:
-    """The campaigns in the grader's queue: open ones whose pool holds them, and any campaign
-    where they have an unfinished item; each with `unfinished_id` (their unfinished item there,
-    if any) and `available`.
+def _queue_campaigns(*, benchmark_ids: Iterable[int], grader) -> QuerySet[Campaign]:
+    """The campaigns in the grader's queue in the benchmarks of `benchmark_ids`: open ones whose
+    pool holds them, and any campaign where they have an unfinished item; each with
+    `unfinished_id` (their unfinished item there, if any) and `available`.
 
     `available` counts the items with a grader still needed that the grader does not hold and
     that are not of a case they wrote or reviewed: the campaign's open items (an index-only
@@ -130,7 +131,7 @@ def _queue_campaigns(*, benchmark: Benchmark, grader) -> QuerySet[Campaign]:
     available = f"{_WAITING} - {_HELD_OPEN} - {_THEIRS.format(touched)}"
     params = [grader.pk, *touched_params, grader.pk]
     return (
-        Campaign.objects.filter(benchmark=benchmark)
+        Campaign.objects.filter(benchmark_id__in=list(benchmark_ids))
         .filter(RawSQL(_IN_QUEUE, (open_, grader.pk, grader.pk), output_field=BooleanField()))
         .annotate(
             unfinished_id=RawSQL(_UNFINISHED_ID, (grader.pk,), output_field=IntegerField()),
@@ -147,7 +148,7 @@ def grader_queue(*, benchmark: Benchmark, grader) -> list[QueueRow]:
     """The campaigns with work for the grader (`_queue_campaigns`), the most urgent first. One
     query."""
     campaigns = (
-        _queue_campaigns(benchmark=benchmark, grader=grader)
+        _queue_campaigns(benchmark_ids=[benchmark.pk], grader=grader)
         .annotate(submitted=RawSQL(_SUBMITTED, (grader.pk,), output_field=IntegerField()))
         .order_by(F("due").asc(nulls_last=True), "created_at", "pk")
     )
@@ -171,23 +172,43 @@ def _work(figures) -> int:
     return sum((unfinished_id is not None) + available for unfinished_id, available in figures)
 
 
-def queue_counts(
-    *, benchmark: Benchmark, user, roles: set[str], grader_rows: list[QueueRow] | None = None
-) -> dict[str, int]:
-    """Open work for the navigation: for a grader, the work in their queue (from `grader_rows`,
-    the queue, when the page has it already, else one query over the same campaigns); for an
-    adjudicator, the open disagreements and the grades to check."""
-    counts = {}
-    if Role.GRADER in roles:
-        if grader_rows is None:
-            campaigns = _queue_campaigns(benchmark=benchmark, grader=user).order_by()
-            figures = campaigns.values_list("unfinished_id", "available")
-        else:
-            figures = [(row.unfinished_id, row.available) for row in grader_rows]
-        counts["grading"] = _work(figures)
-    if Role.ADJUDICATOR in roles:
-        counts["adjudication"] = adjudication_open_count(benchmark=benchmark)
-        counts["grade_qc"] = grade_qc_open_count(benchmark=benchmark, user=user)
+def queue_counts_by_benchmark(
+    *,
+    user,
+    roles_by_benchmark: dict[int, frozenset[str]],
+    grader_rows: dict[int, list[QueueRow]] | None = None,
+) -> dict[int, dict[str, int]]:
+    """Open grading work per benchmark id, for the areas the roles give, in at most three queries
+    whatever the number of benchmarks (none when no role gives an area).
+
+    For a grader, the work in their queue (`_work` of `_queue_campaigns`; `grader_rows`, the
+    queues a page has already by benchmark id, are not read again); for an adjudicator, the open
+    disagreements and the grades they may check.
+    """
+    counts: dict[int, dict[str, int]] = {benchmark_id: {} for benchmark_id in roles_by_benchmark}
+    grader_rows = grader_rows or {}
+    grading = [pk for pk, roles in roles_by_benchmark.items() if Role.GRADER in roles]
+    figures: dict[int, list[tuple[int | None, int]]] = {
+        pk: [(row.unfinished_id, row.available) for row in grader_rows[pk]]
+        for pk in grading
+        if pk in grader_rows
+    }
+    to_read = [pk for pk in grading if pk not in grader_rows]
+    if to_read:
+        campaigns = _queue_campaigns(benchmark_ids=to_read, grader=user).order_by()
+        for benchmark_id, *figure in campaigns.values_list(
+            "benchmark_id", "unfinished_id", "available"
+        ):
+            figures.setdefault(benchmark_id, []).append(tuple(figure))
+    for pk in grading:
+        counts[pk]["grading"] = _work(figures.get(pk, []))
+    adjudicating = [pk for pk, roles in roles_by_benchmark.items() if Role.ADJUDICATOR in roles]
+    if adjudicating:
+        open_items = adjudication_open_counts(benchmark_ids=adjudicating)
+        open_checks = grade_qc_open_counts(benchmark_ids=adjudicating, user=user)
+        for pk in adjudicating:
+            counts[pk]["adjudication"] = open_items[pk]
+            counts[pk]["grade_qc"] = open_checks[pk]
     return counts
 
 
