@@ -3,16 +3,21 @@
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
+from consilium.navigation import navigation_for
+from grading.models import AdjudicationItem, GradeCheck
+from grading.selectors import grader_queue
 from tests.factories import (
     BenchmarkFactory,
     CaseFactory,
     CaseVersionFactory,
+    LabelFactory,
     MembershipFactory,
     UserFactory,
 )
+from tests.grading_support import approved_version, campaign_over
 
 pytestmark = pytest.mark.django_db
 
@@ -239,6 +244,95 @@ def test_dashboard_query_count_does_not_grow_with_benchmarks(client, django_asse
         response = client.get(reverse("dashboard"))
 
     assert len(response.context["cards"]) == 5
+
+
+def _grading_and_adjudication_work(benchmark, person, n):
+    """`person` grades and adjudicates in `benchmark`, with a campaign of `n` items waiting for
+    them, `2n` open disagreements and `3n` grades of another grader to check; besides, work that
+    is not theirs or no longer open (a decided item, their own grade, a checked grade)."""
+    for role in ["grader", "adjudicator"]:
+        MembershipFactory(benchmark=benchmark, user=person, role=role)
+    boss = UserFactory()
+    MembershipFactory(benchmark=benchmark, user=boss, role="manager")
+    other = UserFactory()
+    MembershipFactory(benchmark=benchmark, user=other, role="grader")
+    versions = [approved_version(benchmark, f"DQ-{k}") for k in range(n)]
+    campaign_over(benchmark, versions, by=boss, graders=[person], graders_per_item=1)
+    pairs = [
+        (response, criterion)
+        for version in versions
+        for response in version.responses.all()
+        for criterion in version.criteria.all()
+    ]
+    now = timezone.now()
+    for k, (response, criterion) in enumerate(pairs[: 2 * n + 1]):
+        AdjudicationItem.objects.create(
+            benchmark=benchmark,
+            response=response,
+            criterion=criterion,
+            opened_at=now,
+            status="decided" if k == 2 * n else "open",
+        )
+    for k, (response, criterion) in enumerate(pairs[: 3 * n + 2]):
+        checked = k == 3 * n + 1
+        GradeCheck.objects.create(
+            benchmark=benchmark,
+            label=LabelFactory(response=response, criterion=criterion),
+            grader=person if k == 3 * n else other,
+            sampled_at=now,
+            **(
+                {"verdict": "confirmed", "reviewer": boss, "checked_at": now, "grader_met": True}
+                if checked
+                else {}
+            ),
+        )
+
+
+def test_dashboard_query_count_of_a_grader_and_adjudicator_does_not_grow_with_benchmarks(
+    client, django_assert_max_num_queries
+):
+    person = UserFactory()
+    expected = {}
+    for n in range(1, 6):
+        bench = BenchmarkFactory()
+        _grading_and_adjudication_work(bench, person, n)
+        expected[bench.slug] = {"grading": n, "adjudication": 2 * n, "grade_qc": 3 * n}
+    client.force_login(person)
+
+    # session, user, memberships, then one query per area over all benchmarks: the grader's
+    # work, the open disagreements, the grades to check (no curation role: no curation count)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("dashboard"))
+
+    shown = {
+        card.benchmark.slug: {entry.key: entry.count for entry in card.entries}
+        for card in response.context["cards"]
+    }
+    assert shown == expected
+
+
+def test_the_header_counts_the_grading_work_of_its_benchmark_only(
+    rf, benchmark, django_assert_num_queries
+):
+    person = UserFactory()
+    _grading_and_adjudication_work(benchmark, person, 2)
+    _grading_and_adjudication_work(BenchmarkFactory(), person, 3)
+    url = reverse("curation:benchmark_home", args=[benchmark.slug])
+    request = rf.get(url)
+    request.user, request.resolver_match = person, resolve(url)
+
+    # the memberships, the grader's work, the open disagreements, the grades to check
+    with django_assert_num_queries(4):
+        nav = navigation_for(request)
+    # the grading queue page passes the queue it read: not counted again (and the memberships
+    # are kept on the user of the request)
+    rows = grader_queue(benchmark=benchmark, grader=person)
+    with django_assert_num_queries(2):
+        nav_of_queue = navigation_for(request, grader_rows=rows)
+
+    expected = {"grading": 2, "adjudication": 4, "grade_qc": 6}
+    assert {entry.key: entry.count for entry in nav.entries} == expected
+    assert {entry.key: entry.count for entry in nav_of_queue.entries} == expected
 
 
 def test_benchmark_home_shows_roles_and_case_counts_by_status(client, benchmark, manager):
