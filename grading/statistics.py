@@ -334,7 +334,7 @@ def stats_report(
         )
     ]
     tables["pairs"] = agreement["pairs"]
-    tags = selectors.criterion_tags(np.unique(humans.criterion))
+    tags = selectors.criterion_tags(benchmark)
     tables["agreement_by_tag"] = [
         _agreement_row(
             humans.take(

@@ -49,6 +49,11 @@ def _columns(queryset: QuerySet, fields: tuple[str, ...], dtypes: tuple) -> list
     return [table[:, i].astype(dtype) for i, dtype in enumerate(dtypes)]
 
 
+def _versions(benchmark: Benchmark) -> QuerySet:
+    """The ids of the benchmark's case versions, as a subquery."""
+    return CaseVersion.objects.filter(case__benchmark=benchmark).values("pk")
+
+
 def response_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
     """The benchmark's responses: `response` id, case `version`, `case` and `model` (one query),
     as `stats.rubric_rows` takes them."""
@@ -63,9 +68,8 @@ def response_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
 def criterion_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
     """The criteria of the benchmark's case versions: `criterion` id, `criterion_version` and
     `points` (one query), as `stats.rubric_rows` takes them."""
-    versions = CaseVersion.objects.filter(case__benchmark=benchmark).values("pk")
     columns = _columns(
-        Criterion.objects.filter(version__in=versions),
+        Criterion.objects.filter(version__in=_versions(benchmark)),
         ("id", "version_id", "points"),
         (np.int64, np.int64, float),
     )
@@ -224,15 +228,14 @@ def facet_terms(facet: Facet) -> tuple[dict[int, str], np.ndarray, np.ndarray]:
     return terms, version, term
 
 
-def criterion_tags(criteria) -> dict[int, list[str]]:
-    """{criterion id: tags} of the given criteria that have tags (one query)."""
-    return {
-        pk: tags
-        for pk, tags in Criterion.objects.filter(pk__in=[int(c) for c in criteria]).values_list(
-            "pk", "tags"
-        )
-        if tags
-    }
+def criterion_tags(benchmark: Benchmark) -> dict[int, list[str]]:
+    """{criterion id: tags} of the benchmark's criteria that have tags (one query).
+
+    Found by the benchmark's case versions, not by a list of criterion ids: at 25,000 cases the
+    criteria with human labels are hundreds of thousands, past SQLite's limit of variables in
+    one statement."""
+    criteria = Criterion.objects.filter(version__in=_versions(benchmark)).exclude(tags=[])
+    return {pk: tags for pk, tags in criteria.values_list("pk", "tags").order_by() if tags}
 
 
 def grader_times(benchmark: Benchmark) -> dict[int, tuple[int, int]]:

@@ -1,10 +1,14 @@
 """Label matrices straight from the database: what counts, joined rubric rows, query counts."""
 
+import sqlite3
+
 import numpy as np
 import pytest
+from django.db import connection
 
 from grading import stats_selectors as selectors
 from grading.stats import rubric_rows
+from tests.factories import CriterionFactory
 from tests.stats_support import POINTS, build
 
 
@@ -104,3 +108,31 @@ def test_consensus_and_facet_terms(example, django_assert_num_queries):
         terms, version, _ = selectors.facet_terms(facet)
     assert list(terms.values()) == ["low", "high"]
     assert version.size == 4  # case 2 carries both terms
+
+
+@pytest.fixture
+def few_sql_variables():
+    """SQLite refuses statements binding more variables than its limit (32,766 by default):
+    lowered to 8 here, so that a query binding one per criterion fails with a dozen criteria."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    limit = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+    before = connection.connection.getlimit(limit)
+    connection.connection.setlimit(limit, 8)
+    yield
+    connection.connection.setlimit(limit, before)
+
+
+def test_criterion_tags_are_read_by_benchmark_not_by_a_list_of_criteria(
+    example, few_sql_variables, django_assert_num_queries
+):
+    CriterionFactory(tags=["axis:accuracy"])  # another benchmark's
+    CriterionFactory(version=example.versions[1], key="c9", position=9, tags=[])
+
+    with django_assert_num_queries(1):
+        tags = selectors.criterion_tags(example.benchmark)
+
+    assert tags == {c.pk: c.tags for criteria in example.criteria.values() for c in criteria}
+    assert len(tags) == 12
