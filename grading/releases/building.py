@@ -392,9 +392,11 @@ def build_files(release: Release, directory: Path, progress: Progress) -> tuple[
             by_version.setdefault(row[1], []).append(row)
         gold: dict[int, dict[int, tuple]] = defaultdict(dict)  # response: {criterion: label}
         if labels:
-            for response_id, criterion_id, met, method, note in Consensus.objects.filter(
-                response__case_version_id__in=ids
-            ).values_list("response_id", "criterion_id", "met", "method", "rationale"):
+            for response_id, criterion_id, met, method, note in (
+                Consensus.objects.filter(response__case_version_id__in=ids)
+                .values_list("response_id", "criterion_id", "met", "method", "rationale")
+                .order_by()  # into a dict: sorting by response and criterion joins six tables
+            ):
                 gold[response_id][criterion_id] = (met, method, note)
         for version, facets in chunk:
             case = version.case.external_id
