@@ -24,7 +24,7 @@ from django.db.models.sql.constants import CURSOR
 
 from curation.models import Benchmark, CaseVersion, Criterion, Facet
 from grading.models import Assignment, Consensus, Label, ModelUnderTest, Rater, Response
-from grading.stats import item_key
+from grading.stats.arrays import ItemRows
 
 _CHUNK = 20_000
 
@@ -77,23 +77,13 @@ def criterion_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class Labels:
+class Labels(ItemRows):
     """Labels in long format: one row per label."""
 
     rater: np.ndarray  # rater id (0 for consensus)
     response: np.ndarray
     criterion: np.ndarray
     met: np.ndarray  # 1.0 met / 0.0 not met
-
-    @property
-    def item(self) -> np.ndarray:
-        return item_key(self.response, self.criterion)
-
-    def take(self, rows) -> "Labels":
-        return Labels(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
-
-    def __len__(self) -> int:
-        return self.met.size
 
 
 # `met` as an integer: the boolean's converter would run once per row in Python.

@@ -1,5 +1,7 @@
 """Array helpers shared by the statistics modules: keys, label values, safe ratios."""
 
+from typing import Self
+
 import numpy as np
 
 _KEY_LIMIT = 2**31
@@ -25,6 +27,25 @@ def item_key(response, criterion) -> np.ndarray:
         if ids.size and (ids.min() < 0 or ids.max() >= _KEY_LIMIT):
             raise ValueError(f"{name} ids must lie in [0, 2**31)")
     return response * _KEY_LIMIT + criterion
+
+
+class ItemRows:
+    """Base of the frozen dataclasses of equal-length arrays with one row per (response,
+    criterion) item: rubric rows, labels."""
+
+    response: np.ndarray
+    criterion: np.ndarray
+
+    @property
+    def item(self) -> np.ndarray:
+        return item_key(self.response, self.criterion)
+
+    def take(self, rows) -> Self:
+        """The rows `rows` selects (a mask or indices), as the same class."""
+        return type(self)(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
+
+    def __len__(self) -> int:
+        return self.response.size
 
 
 def lookup(keys, table_keys, table_values) -> np.ndarray:

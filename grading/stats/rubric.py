@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import item_key
+from .arrays import ItemRows
 
 
 @dataclass(frozen=True)
-class Rubric:
+class Rubric(ItemRows):
     """One row per criterion of the rubric version of every response."""
 
     response: np.ndarray  # response id
@@ -18,16 +18,6 @@ class Rubric:
     version: np.ndarray  # case version id
     case: np.ndarray  # case id (the resampling unit of intervals)
     model: np.ndarray  # model id
-
-    @property
-    def item(self) -> np.ndarray:
-        return item_key(self.response, self.criterion)
-
-    def take(self, rows) -> "Rubric":
-        return Rubric(**{name: getattr(self, name)[rows] for name in self.__dataclass_fields__})
-
-    def __len__(self) -> int:
-        return self.response.size
 
 
 def rubric_rows(*, response, version, case, model, criterion, criterion_version, points) -> Rubric:
