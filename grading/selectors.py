@@ -108,9 +108,12 @@ _WAITING = """(SELECT COUNT(*) FROM grading_campaignitem i
 _HELD_OPEN = f"({_MINE.format('COUNT(*)')} AND i.slots_open > 0)"
 # Open items of the cases the grader wrote or reviewed (`_touched_cases`, a subquery: an author
 # who imported the benchmark wrote all of its cases) that they do not hold (counted as held).
+# Their versions as a list, not a join: SQLite then tests each open item against it, where the
+# join looked up the grader's assignment and the version of every open item (125 -> 11 ms for
+# a grader in a 75,000-item campaign).
 _THEIRS = """(SELECT COUNT(*) FROM grading_campaignitem i
-    JOIN curation_caseversion v ON v.id = i.case_version_id
-    WHERE i.campaign_id = grading_campaign.id AND i.slots_open > 0 AND v.case_id IN ({0})
+    WHERE i.campaign_id = grading_campaign.id AND i.slots_open > 0 AND i.case_version_id IN (
+        SELECT v.id FROM curation_caseversion v WHERE v.case_id IN ({0}))
     AND NOT EXISTS (
         SELECT 1 FROM grading_assignment a WHERE a.item_id = i.id AND a.grader_id = %s))"""
 
