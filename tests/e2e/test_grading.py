@@ -124,32 +124,10 @@ def test_submit_with_unmarked_cells_lists_them(page, login, grading):
     assert Assignment.objects.get(pk=assignment.pk).submitted_at is None
 
 
-def test_a_mark_answered_while_its_note_is_written_loses_no_key(page, login, grading):
-    benchmark, grader, assignment = grading
-    held: list[Route] = []
-
-    def hold_the_first_mark(route: Route) -> None:
-        if route.request.method == "POST" and not held:
-            held.append(route)  # answered once the grader is writing the cell's note
-        else:
-            route.continue_()
-
-    login(page, grader)
-    page.goto(grade_url(benchmark, assignment))
-    page.route("**/cells/**", hold_the_first_mark)
-    page.keyboard.press("1")  # c01 · A met, its save held; the cursor moves on to c01 · B
-    page.keyboard.press("ArrowLeft")
-    page.keyboard.press("e")
-    page.keyboard.type("提到了")
-    held[0].continue_()
-
-    marked = cell(page, "c01", "A")
-    expect(marked).to_have_class(re.compile(r"\bis-met\b"))
-    expect(marked).not_to_have_class(re.compile(r"\bis-pending\b"))
-    page.keyboard.type("嚼服阿司匹林")
-    page.keyboard.press("Enter")
-    expect(marked.locator(".note-preview")).to_contain_text("提到了嚼服阿司匹林")
-    assert labels_by_cell(assignment) == {("c01", "A"): (True, "提到了嚼服阿司匹林")}
+def saved_cell(route: Route) -> str:
+    """The cell a save is for, as "c01-A" (its URL ends in .../<letter>/<criterion key>/)."""
+    letter, key = route.request.url.rstrip("/").split("/")[-2:]
+    return f"{key}-{letter}"
 
 
 def held_routes(page, held: dict[str, Route], *names: str) -> None:
@@ -162,6 +140,35 @@ def held_routes(page, held: dict[str, Route], *names: str) -> None:
     raise AssertionError(f"the page never sent {names}: held {sorted(held)}")
 
 
+def test_a_mark_answered_while_its_note_is_written_loses_no_key(page, login, grading):
+    benchmark, grader, assignment = grading
+    held: dict[str, Route] = {}
+
+    def hold_the_first_mark(route: Route) -> None:
+        if route.request.method == "POST" and not held:
+            held[saved_cell(route)] = route  # answered once the grader is writing the cell's note
+        else:
+            route.continue_()
+
+    login(page, grader)
+    page.goto(grade_url(benchmark, assignment))
+    page.route("**/cells/**", hold_the_first_mark)
+    page.keyboard.press("1")  # c01 · A met, its save held; the cursor moves on to c01 · B
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("e")
+    page.keyboard.type("提到了")
+    held_routes(page, held, "c01-A")  # the save may leave only now, on a loaded machine
+    held["c01-A"].continue_()
+
+    marked = cell(page, "c01", "A")
+    expect(marked).to_have_class(re.compile(r"\bis-met\b"))
+    expect(marked).not_to_have_class(re.compile(r"\bis-pending\b"))
+    page.keyboard.type("嚼服阿司匹林")
+    page.keyboard.press("Enter")
+    expect(marked.locator(".note-preview")).to_contain_text("提到了嚼服阿司匹林")
+    assert labels_by_cell(assignment) == {("c01", "A"): (True, "提到了嚼服阿司匹林")}
+
+
 def test_a_note_finished_as_its_cells_first_mark_is_saved_is_saved_whole(page, login, grading):
     """CI, loaded machine: a cell's first mark, queued behind slow saves, was sent while the
     grader wrote its note ("提到了" so far) and answered just before Enter. Until htmx settles the
@@ -172,8 +179,7 @@ def test_a_note_finished_as_its_cells_first_mark_is_saved_is_saved_whole(page, l
     held: dict[str, Route] = {}
 
     def hold_the_first_saves(route: Route) -> None:
-        letter, key = route.request.url.rstrip("/").split("/")[-2:]
-        name = f"{key}-{letter}"
+        name = saved_cell(route)
         if route.request.method == "POST" and name in ("c01-A", "c01-B") and name not in held:
             held[name] = route
         else:
