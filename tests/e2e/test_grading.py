@@ -51,6 +51,16 @@ def cell(page, key: str, letter: str):
     return page.locator(f"#cell-{key}-{letter}")
 
 
+def open_grading(page, benchmark, assignment, saves=None) -> None:
+    """Opens the grading screen and waits for its script to take the keyboard (the first cell is
+    focused). `saves`, a route handler, sees every save from the start: it is in place before
+    the page loads, so no save can leave before it."""
+    if saves:
+        page.route("**/cells/**", saves)
+    page.goto(grade_url(benchmark, assignment))
+    expect(cell(page, "c01", "A")).to_be_focused()
+
+
 def labels_by_cell(assignment) -> dict[tuple[str, str], tuple[bool, str]]:
     letter_of = {response: letter for letter, response in letters(assignment).items()}
     return {
@@ -62,7 +72,7 @@ def labels_by_cell(assignment) -> dict[tuple[str, str], tuple[bool, str]]:
 def test_grader_grades_a_whole_item_with_the_keyboard_alone(page, login, grading, screenshot):
     benchmark, grader, assignment = grading
     login(page, grader)
-    page.goto(grade_url(benchmark, assignment))
+    open_grading(page, benchmark, assignment)
     expect(cell(page, "c01", "A")).to_have_class(re.compile(r"\bis-active\b"))
 
     # Row c01: met, not met, met (each mark moves to the next cell on the right).
@@ -110,7 +120,7 @@ def test_grader_grades_a_whole_item_with_the_keyboard_alone(page, login, grading
 def test_submit_with_unmarked_cells_lists_them(page, login, grading):
     benchmark, grader, assignment = grading
     login(page, grader)
-    page.goto(grade_url(benchmark, assignment))
+    open_grading(page, benchmark, assignment)
     page.keyboard.press("1")
     expect(cell(page, "c01", "A")).to_have_class(re.compile(r"\bis-met\b"))
 
@@ -151,8 +161,7 @@ def test_a_mark_answered_while_its_note_is_written_loses_no_key(page, login, gra
             route.continue_()
 
     login(page, grader)
-    page.goto(grade_url(benchmark, assignment))
-    page.route("**/cells/**", hold_the_first_mark)
+    open_grading(page, benchmark, assignment, saves=hold_the_first_mark)
     page.keyboard.press("1")  # c01 · A met, its save held; the cursor moves on to c01 · B
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("e")
@@ -187,8 +196,7 @@ def test_a_note_finished_as_its_cells_first_mark_is_saved_is_saved_whole(page, l
 
     page.clock.install()
     login(page, grader)
-    page.goto(grade_url(benchmark, assignment))
-    page.route("**/cells/**", hold_the_first_saves)
+    open_grading(page, benchmark, assignment, saves=hold_the_first_saves)
     page.keyboard.press("1")  # c01 · A met: its save is held, the queue waits behind it
     page.keyboard.press("n")  # c01 · B not met, its first mark: queued
     page.keyboard.press("ArrowLeft")
@@ -227,8 +235,7 @@ def test_a_failed_save_is_shown_and_retried_until_it_succeeds(page, login, gradi
             route.continue_()
 
     login(page, grader)
-    page.goto(grade_url(benchmark, assignment))
-    page.route("**/cells/**", flaky)
+    open_grading(page, benchmark, assignment, saves=flaky)
 
     page.keyboard.press("1")
 
