@@ -418,7 +418,7 @@ def campaign_rows(*, benchmark: Benchmark, pk: int | None = None) -> list[Campai
 
 
 def campaign_graders(*, campaign: Campaign) -> list:
-    """The pool, each grader with `claimed`, `submitted`, `minutes_per_item` (submitted items)
+    """The pool, each grader with `claimed`, `submitted`, `seconds_per_item` (submitted items)
     and `last_submitted`. One query."""
     of_campaign = Q(grading_assignments__item__campaign=campaign)
     done = of_campaign & Q(grading_assignments__submitted_at__isnull=False)
@@ -431,9 +431,7 @@ def campaign_graders(*, campaign: Campaign) -> list:
         ).order_by("display_name", "username")
     )
     for grader in graders:
-        grader.minutes_per_item = (
-            grader.seconds / grader.submitted / 60 if grader.submitted else None
-        )
+        grader.seconds_per_item = grader.seconds / grader.submitted if grader.submitted else None
     return graders
 
 

@@ -122,8 +122,13 @@ class GraderProgressSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     claimed = serializers.IntegerField()
     submitted = serializers.IntegerField()
-    minutes_per_item = serializers.FloatField(allow_null=True)
+    minutes_per_item = serializers.SerializerMethodField(help_text="Per submitted item.")
     last_submitted = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_minutes_per_item(self, grader) -> float | None:
+        seconds = grader.seconds_per_item
+        return None if seconds is None else seconds / 60
 
 
 class CampaignDetailSerializer(CampaignSerializer):

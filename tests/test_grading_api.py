@@ -251,7 +251,8 @@ def test_campaign_endpoints_are_for_managers(api, benchmark, campaign, method, p
 
 def test_campaigns_list_and_detail_show_progress(api, benchmark, campaign, grader, assignment):
     mark_all(assignment, by=grader)
-    api("grader").post(base(benchmark) + f"items/{assignment.pk}/submit/", {}, format="json")
+    submit = base(benchmark) + f"items/{assignment.pk}/submit/"
+    api("grader").post(submit, {"seconds": 90}, format="json")
     client = api("manager")
     [row] = client.get(base(benchmark) + "campaigns/").json()
     assert (row["id"], row["items"], row["needed"], row["claimed"], row["submitted"]) == (
@@ -263,9 +264,10 @@ def test_campaigns_list_and_detail_show_progress(api, benchmark, campaign, grade
     )
     detail = client.get(base(benchmark) + f"campaigns/{campaign.pk}/").json()
     assert detail["models"] == list(MODELS)
-    assert [(g["username"], g["claimed"], g["submitted"]) for g in detail["graders"]] == [
-        ("gao_grader", 1, 1)
-    ]
+    assert [
+        (g["username"], g["claimed"], g["submitted"], g["minutes_per_item"])
+        for g in detail["graders"]
+    ] == [("gao_grader", 1, 1, 1.5)]
     cases = client.get(base(benchmark) + f"campaigns/{campaign.pk}/cases/?limit=1").json()
     assert cases["count"] == 2
     assert cases["results"] == [

@@ -534,6 +534,9 @@ def test_campaign_page_shows_progress_per_grader_and_case(
     assert cases == {"CC-0001": (1, 1, 1), "CC-0002": (1, 1, 0)}
     html = response.content.decode()
     assert "model-a" in html  # managers see the models
+    assert "Time per item" in html
+    assert '<td class="num">2 min 0 s</td>' in html  # gao_grader: 120 s on their one item
+    assert '<td class="num">—</td>' in html  # second_grader: nothing submitted
 
 
 def test_campaign_page_of_another_benchmark_is_not_found(client, benchmark, manager, campaign):

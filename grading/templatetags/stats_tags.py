@@ -1,6 +1,7 @@
-"""Figures on screen: fractions as percent, intervals, heatmap shades."""
+"""Figures on screen: fractions as percent, intervals, heatmap shades, durations."""
 
 from django import template
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -17,6 +18,21 @@ def percent(value) -> str:
 def number(value) -> str:
     """A figure that is not a share (kappa, alpha, AC1) with 2 decimals; None -> a dash."""
     return DASH if value is None else f"{value:.2f}"
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as a person reads a time: "45 s", "7 min 24 s", "1 h 5 min"; None -> a dash."""
+    if seconds is None:
+        return DASH
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return gettext("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": seconds}
+    return gettext("%(seconds)d s") % {"seconds": seconds}
 
 
 @register.simple_tag
