@@ -1,9 +1,9 @@
 """Label matrices of a benchmark, and its responses and criteria, loaded straight into numpy
 arrays for `grading.stats`.
 
-Each loader's rows go in blocks straight into numpy (`_columns`): no model instance, no field
-converter and no per-row Python object outlives its block (the driver holds one query's rows as
-text until they are read), so 1.65 million judge labels fit in a few tens of megabytes.
+Each loader's columns go straight into numpy (`column_reads.read_columns`): no model instance,
+no field converter and no per-row Python object, so 1.65 million judge labels fit in a few tens
+of megabytes.
 
 Which labels count:
 - human labels ("graders" and imported physicians) count once their assignment is submitted; an
@@ -14,39 +14,16 @@ Which labels count:
 An item is a response x criterion, keyed by `stats.item_key(response, criterion)`.
 """
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Cast
-from django.db.models.sql.constants import CURSOR
 
 from curation.models import Benchmark, CaseVersion, Criterion, Facet
+from grading.column_reads import read_columns
 from grading.models import Assignment, Consensus, Label, ModelUnderTest, Rater, Response
 from grading.stats.arrays import ItemRows
-
-_CHUNK = 20_000
-
-
-def _columns(queryset: QuerySet, fields: tuple[str, ...], dtypes: tuple) -> list[np.ndarray]:
-    """One array per field of `queryset.values_list(*fields)` (integers, none null).
-
-    The rows go into numpy a block at a time, as the driver gives them: `values_list` would pass
-    every value through the fields' converters in Python first. The cursor is a plain one, not
-    the server-side cursor of `.iterator()`: PostgreSQL plans a cursor's query for its first rows
-    (nested loops, no index bitmap, no parallel workers), which made these reads 2-3x slower.
-    """
-    query = queryset.values_list(*fields).order_by().query
-    cursor = query.get_compiler(queryset.db).execute_sql(CURSOR)
-    blocks = [np.zeros(0, dtype=np.int64)]
-    if cursor is not None:  # None: the query cannot match anything (e.g. `__in=[]`)
-        with cursor:
-            while rows := cursor.fetchmany(_CHUNK):
-                values = itertools.chain.from_iterable(rows)
-                blocks.append(np.fromiter(values, dtype=np.int64, count=len(rows) * len(fields)))
-    table = np.concatenate(blocks).reshape(-1, len(fields))
-    return [table[:, i].astype(dtype) for i, dtype in enumerate(dtypes)]
 
 
 def _versions(benchmark: Benchmark) -> QuerySet:
@@ -57,7 +34,7 @@ def _versions(benchmark: Benchmark) -> QuerySet:
 def response_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
     """The benchmark's responses: `response` id, case `version`, `case` and `model` (one query),
     as `stats.rubric_rows` takes them."""
-    columns = _columns(
+    columns = read_columns(
         Response.objects.filter(case_version__case__benchmark=benchmark),
         ("id", "case_version_id", "case_version__case_id", "model_id"),
         (np.int64,) * 4,
@@ -68,7 +45,7 @@ def response_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
 def criterion_columns(benchmark: Benchmark) -> dict[str, np.ndarray]:
     """The criteria of the benchmark's case versions: `criterion` id, `criterion_version` and
     `points` (one query), as `stats.rubric_rows` takes them."""
-    columns = _columns(
+    columns = read_columns(
         Criterion.objects.filter(version__in=_versions(benchmark)),
         ("id", "version_id", "points"),
         (np.int64, np.int64, float),
@@ -93,7 +70,7 @@ _LABEL_TYPES = (np.int64, np.int64, np.int64, float)
 
 
 def _labels(queryset: QuerySet) -> Labels:
-    return Labels(*_columns(queryset.annotate(met_int=_MET), _LABEL_FIELDS, _LABEL_TYPES))
+    return Labels(*read_columns(queryset.annotate(met_int=_MET), _LABEL_FIELDS, _LABEL_TYPES))
 
 
 def _benchmark_labels(benchmark: Benchmark) -> QuerySet:
@@ -155,7 +132,7 @@ def judge_labels(benchmark: Benchmark, *, raters=None, on_consensus: bool = Fals
 
 def consensus_labels(benchmark: Benchmark) -> Labels:
     """The gold set of the benchmark (one query); rater is 0."""
-    response, criterion, met = _columns(
+    response, criterion, met = read_columns(
         Consensus.objects.filter(benchmark=benchmark).annotate(met_int=_MET),
         ("response_id", "criterion_id", "met_int"),
         (np.int64, np.int64, float),
@@ -210,7 +187,7 @@ def model_names(ids) -> dict[int, str]:
 def facet_terms(facet: Facet) -> tuple[dict[int, str], np.ndarray, np.ndarray]:
     """The facet's terms {term id: value} and (case version id, term id) links (2 queries)."""
     terms = dict(facet.terms.order_by("position", "value").values_list("pk", "value"))
-    version, term = _columns(
+    version, term = read_columns(
         CaseVersion.terms.through.objects.filter(term__facet=facet),
         ("caseversion_id", "term_id"),
         (np.int64, np.int64),
