@@ -2,6 +2,7 @@
 
 import io
 import json
+import struct
 import tempfile
 import zipfile
 from pathlib import Path
@@ -384,6 +385,15 @@ def test_a_conversation_leaves_the_clinconsensus_files_out(benchmark, manager):
     assert not any(name.startswith("judgements/") for name in release.manifest["files"])
     native = json.loads(_stored(release)["cases.native.jsonl"])
     assert len(native["messages"]) == 3
+
+
+def test_the_spreadsheet_has_no_zip64_header_excel_would_refuse(benchmark, manager, adjudicator):
+    """Excel will not open an xlsx whose small entries carry ZIP64 headers."""
+    data = _stored(_built(benchmark, manager, adjudicator))["cases.xlsx"]
+    with zipfile.ZipFile(io.BytesIO(data)) as xlsx:
+        for entry in xlsx.infolist():
+            (local_version,) = struct.unpack_from("<H", data, entry.header_offset + 4)
+            assert (entry.extract_version, local_version) == (20, 20), entry.filename
 
 
 def test_files_past_the_zip64_limit_are_zipped_with_their_zip64_headers(

@@ -23,6 +23,8 @@ import gc
 import hashlib
 import io
 import json
+import shutil
+import tempfile
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -256,10 +258,10 @@ class _Sheet:
         self.archive = zipfile.ZipFile(path, "w")
         for name, text in XLSX_PARTS.items():
             self.archive.writestr(_zip_entry(name), text)
-        # Its size is unknown until the end, and at 10x it passes 4 GB: ZIP64 from the start.
-        self.sheet = self.archive.open(
-            _zip_entry("xl/worksheets/sheet1.xml"), "w", force_zip64=True
-        )
+        # The sheet goes into the xlsx once its size is known: an entry streamed at an unknown
+        # size needs a ZIP64 header in case it passes 4 GB (it does at 10x), and Excel refuses
+        # to open an xlsx whose small entries carry one.
+        self.sheet = tempfile.TemporaryFile(dir=path.parent)  # noqa: SIM115 (closed by close())
         self.sheet.write(SHEET_HEAD.encode())
         self.row = 0
         self.last = [(object(), "")] * len(self.columns)  # (value, cell XML) of each column
@@ -285,8 +287,11 @@ class _Sheet:
 
     def close(self) -> None:
         self.sheet.write(SHEET_TAIL.encode())
-        self.sheet.close()
-        self.archive.close()
+        entry = _zip_entry("xl/worksheets/sheet1.xml")
+        entry.file_size = self.sheet.tell()
+        self.sheet.seek(0)
+        with self.sheet, self.archive, self.archive.open(entry, "w") as target:
+            shutil.copyfileobj(self.sheet, target, WRITE_BUFFER)
 
 
 def _pieces(value) -> bytes:
