@@ -15,8 +15,9 @@ def id_chunks(ids: Iterable[int], field: str, size: int = CHUNK) -> Iterator[tup
     column (a table filled in the same transaction or minutes before, as by an import, and not
     analysed yet) PostgreSQL takes a list of hundreds of ids to match most rows, and reads the
     whole table, or another index, for every chunk: quadratic in the size of an import. The
-    range lets it use the indexes that lead with the column."""
-    ids = sorted(set(ids))
+    range lets it use the indexes that lead with the column. None (a null column) matches
+    nothing and is left out."""
+    ids = sorted(set(ids) - {None})
     for start in range(0, len(ids), size):
         chunk = ids[start : start + size]
         yield (

@@ -334,7 +334,8 @@ def stats_report(
         )
     ]
     tables["pairs"] = agreement["pairs"]
-    tags = selectors.criterion_tags(benchmark)
+    labelled = set(np.unique(humans.criterion).tolist())
+    tags = {c: t for c, t in selectors.criterion_tags(benchmark).items() if c in labelled}
     tables["agreement_by_tag"] = [
         _agreement_row(
             humans.take(

@@ -16,3 +16,9 @@ def test_each_chunk_reads_the_labels_of_its_responses_only():
     assert [
         sorted(Label.objects.filter(q).values_list("response_id", flat=True)) for _ids, q in chunks
     ] == [[responses[0], responses[2]], [responses[4]]]
+
+
+def test_none_matches_nothing_and_is_left_out():
+    """A null column (a case without a current version) is no id to look for."""
+    assert [ids for ids, _q in id_chunks([3, None, 1], "case_version_id")] == [[1, 3]]
+    assert list(id_chunks([None], "case_version_id")) == []

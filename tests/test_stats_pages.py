@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from grading.models import Label, Rater
+from tests.factories import CriterionFactory
 from tests.stats_support import build
 
 PAGES = ("stats", "stats_agreement", "stats_judges", "stats_graders")
@@ -126,6 +127,14 @@ def test_graders_table_compares_each_physician_with_consensus(as_manager, exampl
     # gr1 on case 1's 8 items vs consensus (1,1,1,0 / 1,1,0,1): agrees on 6.
     assert rows[0]["n"] == 8
     assert rows[0]["accuracy"] == pytest.approx(6 / 8)
+
+
+def test_agreement_by_tag_lists_the_tags_of_criteria_physicians_labelled(as_manager, example):
+    # Case 2 has no human label: a tag found only there gets no row of empty figures.
+    CriterionFactory(version=example.versions[2], key="c9", position=9, tags=["axis:unlabelled"])
+    table = {"format": "json", "table": "agreement_by_tag"}
+    rows = json.loads(as_manager.get(url(example.benchmark, "stats_agreement"), table).content)
+    assert [row["tag"] for row in rows] == ["axis:accuracy", "axis:completeness"]
 
 
 def test_unknown_table_or_format_is_404(as_manager, example):
