@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 from django.db import DatabaseError, connection
 
+from curation.models import Criterion
 from grading import column_reads
 from grading.column_reads import read_columns
 from grading.models import Label
+from tests.factories import LabelFactory
 from tests.stats_support import build
 
 FIELDS = ("rater_id", "response_id", "criterion_id")
@@ -16,6 +18,14 @@ TOO_LARGE = "SELECT array_fill(0::int8, ARRAY[200000000])"  # more than an array
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's arrays (the suite runs there in CI)"
 )
+
+
+def spy(function, calls: list):
+    def called(*args):
+        calls.append(args)
+        return function(*args)
+
+    return called
 
 
 def rows_of(columns) -> list[tuple]:
@@ -33,6 +43,29 @@ def test_columns_hold_the_rows_of_the_query_with_their_types(benchmark):
     assert [column.dtype for column in columns] == [np.int64, np.int32, np.int64, float]
     assert rows_of(columns[:3]) == expected(labels)
     assert len(columns[3]) == labels.count() > 0
+
+
+def test_negative_values_and_an_odd_number_of_columns_come_back_as_they_are(benchmark):
+    example = build(benchmark)  # criterion points are 1, 1, 2 and -1
+    criteria = Criterion.objects.filter(version__in=example.versions.values())
+    fields = ("points", "pk", "version_id")
+    columns = read_columns(criteria, fields, (np.int64,) * 3)
+    assert rows_of(columns) == sorted(criteria.values_list(*fields))
+    assert min(columns[0]) == -1
+
+
+def test_values_past_32_bits_are_read_too(benchmark, monkeypatch):
+    """SQLite packs two columns in one integer while they fit in 32 bits each; past that the
+    rows are fetched unpacked."""
+    build(benchmark)
+    LabelFactory(pk=2**33, response__pk=2**32 + 5)
+    fetched = []
+    monkeypatch.setattr(column_reads, "_fetched", spy(column_reads._fetched, fetched))
+    labels = Label.objects.all()
+    columns = read_columns(labels, ("pk", *FIELDS), (np.int64,) * 4)
+    assert rows_of(columns) == sorted(labels.values_list("pk", *FIELDS))
+    assert max(columns[0]) == 2**33
+    assert len(fetched) == (1 if connection.vendor == "sqlite" else 0)
 
 
 @pytest.mark.parametrize("filters", [{"pk__in": []}, {"pk": -1}])
