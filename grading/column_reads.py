@@ -1,12 +1,12 @@
 """A query's integer columns read into numpy arrays, with as few Python objects per value as the
-database allows: the drivers cost about as much per value they hand over as numpy's work on it.
+database allows: what the drivers spend on each value they hand over is most of a bulk read.
 
 - PostgreSQL aggregates each column into one int8 array on the server and sends it in binary,
   which numpy takes as it is: no Python object per value. Reading ClinConsensus' 248,000 human
   labels this way takes 60% of the time of fetching them row by row (bench/). An array holds at
   most 134 million values; past that the rows are fetched instead.
 - SQLite's driver makes a Python integer of every value, so two columns travel as one 64-bit
-  integer and numpy takes them apart: the statistics' reads take 15% less time. A pair outside
+  integer and numpy takes them apart: the statistics' reads take 12% less time. A pair outside
   32 bits comes as NULL, and then the rows are fetched unpacked.
 - Fetched rows go into numpy a block at a time, as the driver gives them.
 """
