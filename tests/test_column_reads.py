@@ -1,5 +1,8 @@
 """Integer columns of a query as numpy arrays: the same values on every database, whichever way
-they are read (PostgreSQL: arrays made by the server; past an array's limit, or elsewhere: rows)."""
+they are read (PostgreSQL: arrays made by the server; SQLite: texts of packed numbers; past
+their limits: rows)."""
+
+import sqlite3
 
 import numpy as np
 import pytest
@@ -97,3 +100,20 @@ def test_inside_a_transaction_the_limit_is_an_error(benchmark, monkeypatch):
     monkeypatch.setattr(column_reads, "_arrays_sql", lambda sql, width: TOO_LARGE)
     with pytest.raises(DatabaseError, match="array size exceeds"):
         read_columns(Label.objects.all(), FIELDS, (np.int64,) * 3)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's texts of numbers")
+def test_past_sqlites_length_limit_the_rows_are_fetched(benchmark, monkeypatch):
+    build(benchmark)
+    connection.ensure_connection()
+    limit = sqlite3.SQLITE_LIMIT_LENGTH
+    before = connection.connection.getlimit(limit)
+    connection.connection.setlimit(limit, 100)  # bytes: the labels' texts are longer
+    fetched = []
+    monkeypatch.setattr(column_reads, "_fetched", spy(column_reads._fetched, fetched))
+    try:
+        columns = read_columns(Label.objects.all(), FIELDS, (np.int64,) * 3)
+    finally:
+        connection.connection.setlimit(limit, before)
+    assert rows_of(columns) == expected(Label.objects.all())
+    assert len(fetched) == 1
